@@ -1,0 +1,166 @@
+//! The `messenger-harness` command line: JSON in, JSON out, as DESIGN.md's contract says.
+
+use crate::bindings::inbound;
+use crate::harness::{CallError, Harness, HarnessConfig};
+use crate::http::EgressPolicy;
+use crate::storage::Database;
+use clap::{Args, Parser, Subcommand};
+use messenger_core::{ConnectorError, inbound::MAX_BODY_BYTES, keys, signature, time};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "messenger-harness", version, about = "Runs the Instagram messaging connector component in a wasmtime sandbox.")]
+pub struct Cli {
+    /// The component to load [default: the one built with this binary].
+    #[arg(long, global = true, value_name = "PATH")]
+    component: Option<PathBuf>,
+    /// The SQLite database [default: in memory, for one-shot commands].
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Send Graph API traffic to this base instead of Meta's hosts (tests point it at loopback).
+    #[arg(long, global = true, value_name = "URL")]
+    graph_url: Option<String>,
+    /// The channel whose storage the call uses.
+    #[arg(long, global = true, default_value = "default")]
+    channel: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Translates one webhook body into inbox events (a JSON array, in delivery order).
+    Inbound(InboundArgs),
+}
+
+#[derive(Args)]
+struct InboundArgs {
+    /// The app secret that signs deliveries [env: MESSENGER_APP_SECRET].
+    #[arg(long, env = "MESSENGER_APP_SECRET", hide_env_values = true)]
+    app_secret: Option<String>,
+    /// The delivery's X-Hub-Signature-256 header value (`sha256=...`).
+    #[arg(long, value_name = "HDR")]
+    signature: Option<String>,
+    /// Skip story mentions for this call, whatever the accounts' stored filters say.
+    #[arg(long)]
+    skip_story_mentions: bool,
+    /// Skip shared posts and reels for this call, whatever the accounts' stored filters say.
+    #[arg(long)]
+    skip_shares: bool,
+    /// The time the delivery was received (RFC 3339) [default: now].
+    #[arg(long, value_name = "T")]
+    now: Option<String>,
+    /// The raw webhook body: a file path, or `-` for stdin.
+    body: String,
+}
+
+/// A failure the CLI reports as `{"error":{...}}` with a nonzero exit code.
+struct Failure {
+    error: ConnectorError,
+    exit: u8,
+}
+
+impl Failure {
+    fn input(code: &str, message: impl Into<String>) -> Self {
+        Self { error: ConnectorError::new(code, message), exit: 1 }
+    }
+}
+
+impl From<CallError> for Failure {
+    fn from(error: CallError) -> Self {
+        let exit = match error {
+            CallError::Rejected(_) => 1,
+            CallError::PluginFault(_) => 3,
+            CallError::Host(_) => 4,
+        };
+        Self { error: error.to_error_info(), exit }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Self { error: ConnectorError::new("host-error", format!("{error:#}")), exit: 4 }
+    }
+}
+
+/// Parses the arguments, runs the command, prints its JSON. Usage errors exit 2 (clap's own message).
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let (output, code) = match execute(&cli) {
+        Ok(json) => (json, 0),
+        Err(failure) => (to_json(&serde_json::json!({ "error": failure.error })), failure.exit),
+    };
+    println!("{output}");
+    ExitCode::from(code)
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("outputs always serialize")
+}
+
+/// Runs the command; its output as JSON text, in the field order of the contract.
+fn execute(cli: &Cli) -> Result<String, Failure> {
+    match &cli.command {
+        Command::Inbound(args) => inbound_command(cli, args),
+    }
+}
+
+fn harness(cli: &Cli) -> Result<Harness, Failure> {
+    let database = match &cli.db {
+        Some(path) => Database::open(path, 1)?,
+        None => Database::in_memory()?,
+    };
+    let mut config = HarnessConfig::new(database);
+    config.channel = cli.channel.clone();
+    if let Some(path) = &cli.component {
+        config.wasm = std::fs::read(path).map_err(|e| Failure::input("unreadable-input", format!("reading {}: {e}", path.display())))?;
+    }
+    if let Some(url) = &cli.graph_url {
+        config.egress = EgressPolicy::default().with_graph_url(url).map_err(|e| Failure::input("invalid-argument", e.to_string()))?;
+    }
+    let harness = Harness::new(config)?;
+    // A token from the environment serves every account of the channel that has none stored.
+    if let Some(token) = std::env::var("MESSENGER_ACCESS_TOKEN").ok().filter(|t| !t.is_empty()) {
+        harness.database().provision(harness.namespace().clone(), keys::CHANNEL_ACCESS_TOKEN, token.as_bytes())?;
+    }
+    Ok(harness)
+}
+
+fn inbound_command(cli: &Cli, args: &InboundArgs) -> Result<String, Failure> {
+    let app_secret = args.app_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
+        Failure::input("missing-app-secret", "deliveries are verified with the app secret: pass --app-secret or set MESSENGER_APP_SECRET")
+    })?;
+    let received_at = match &args.now {
+        Some(text) => time::parse_rfc3339(text).map_err(|e| Failure::input("invalid-argument", format!("--now: {e}")))?,
+        None => now_ms(),
+    };
+    let body = read_capped(&args.body, MAX_BODY_BYTES)?;
+    let headers = args.signature.iter().map(|s| (signature::HEADER.to_owned(), s.clone())).collect();
+    let delivery = inbound::Delivery { headers, body, received_at };
+    let filters = (args.skip_story_mentions || args.skip_shares)
+        .then_some(inbound::Filters { skip_story_mentions: args.skip_story_mentions, skip_shares: args.skip_shares });
+    let options = inbound::TranslateOptions { app_secret, filters };
+    let events = harness(cli)?.translate(&delivery, &options)?;
+    Ok(to_json(&events))
+}
+
+/// Reads a file (or stdin for `-`), refusing it without buffering more than `cap` bytes.
+fn read_capped(source: &str, cap: usize) -> Result<Vec<u8>, Failure> {
+    let reader: Box<dyn Read> = if source == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(source).map_err(|e| Failure::input("unreadable-input", format!("reading {source}: {e}")))?)
+    };
+    let mut body = Vec::new();
+    reader.take(cap as u64 + 1).read_to_end(&mut body).map_err(|e| Failure::input("unreadable-input", format!("reading {source}: {e}")))?;
+    if body.len() > cap {
+        return Err(Failure::input(messenger_core::codes::PAYLOAD_TOO_LARGE, format!("the body is over {cap} bytes")));
+    }
+    Ok(body)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}

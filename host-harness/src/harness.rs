@@ -1,0 +1,137 @@
+//! The host's entry point: every call gets a fresh pooled instance and one storage transaction, committed only
+//! when the component answers `ok`. A trap or a refusal leaves the store as it was, and the next call works.
+
+use crate::bindings::{MessengerConnector, inbound, types};
+use crate::convert;
+use crate::engine::Runtime;
+use crate::http::{EgressPolicy, HttpClient};
+use crate::limits::Limits;
+use crate::state::State;
+use crate::storage::{Database, Namespace};
+use anyhow::Result;
+use messenger_core::ConnectorError;
+use messenger_core::events::InboxEvent;
+use std::path::PathBuf;
+use wasmtime::Store;
+
+/// The message of a call stopped by its deadline.
+pub const DEADLINE_EXCEEDED: &str = "the plugin ran past its per-call deadline";
+/// The plugin name that scopes storage.
+pub const PLUGIN_NAME: &str = "instagram";
+
+/// How a call can fail.
+#[derive(Debug)]
+pub enum CallError {
+    /// The component refused the input with a typed error; nothing was stored.
+    Rejected(ConnectorError),
+    /// The plugin trapped or hit a limit (deadline, memory); that instance is gone, nothing was stored.
+    PluginFault(String),
+    /// The host failed (storage, instantiation).
+    Host(anyhow::Error),
+}
+
+impl CallError {
+    /// The error as the CLI contract prints it.
+    pub fn to_error_info(&self) -> ConnectorError {
+        match self {
+            Self::Rejected(error) => error.clone(),
+            Self::PluginFault(why) => ConnectorError::new("plugin-fault", why.clone()),
+            Self::Host(error) => ConnectorError::new("host-error", format!("{error:#}")),
+        }
+    }
+}
+
+/// What a harness is built from.
+pub struct HarnessConfig {
+    pub wasm: Vec<u8>,
+    pub limits: Limits,
+    pub cache_dir: Option<PathBuf>,
+    pub database: Database,
+    pub egress: EgressPolicy,
+    pub channel: String,
+}
+
+impl HarnessConfig {
+    /// The built component, an in-memory store, Meta's Graph hosts, default limits and cache, channel `default`.
+    pub fn new(database: Database) -> Self {
+        Self {
+            wasm: crate::PLUGIN_WASM.to_vec(),
+            limits: Limits::default(),
+            cache_dir: crate::engine::default_cache_dir(),
+            database,
+            egress: EgressPolicy::default(),
+            channel: "default".into(),
+        }
+    }
+}
+
+pub struct Harness {
+    runtime: Runtime,
+    database: Database,
+    http: HttpClient,
+    namespace: Namespace,
+}
+
+impl Harness {
+    pub fn new(config: HarnessConfig) -> Result<Self> {
+        Ok(Self {
+            runtime: Runtime::new(&config.wasm, config.limits, config.cache_dir.as_deref())?,
+            database: config.database,
+            http: HttpClient::new(config.egress),
+            namespace: Namespace::new(PLUGIN_NAME, &config.channel)?,
+        })
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// Translates one webhook delivery into inbox events (`inbound.translate`).
+    pub fn translate(&self, delivery: &inbound::Delivery, options: &inbound::TranslateOptions) -> Result<Vec<InboxEvent>, CallError> {
+        let events = self.call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_translate(store, delivery, options))?;
+        Ok(events.into_iter().map(convert::event).collect())
+    }
+
+    /// Answers Meta's subscription handshake (`inbound.verify-subscription`).
+    pub fn verify_subscription(&self, request: &inbound::Handshake, expected_token: &str) -> Result<String, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_verify_subscription(store, request, expected_token))
+    }
+
+    /// Runs one export on a fresh instance inside one storage transaction.
+    fn call<R>(
+        &self,
+        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, types::ErrorInfo>>,
+    ) -> Result<R, CallError> {
+        let session = self.database.begin(self.namespace.clone()).map_err(CallError::Host)?;
+        let state = State::new(session, self.http.clone(), self.runtime.limits());
+        let (mut store, plugin) = self.runtime.instantiate(state).map_err(CallError::Host)?;
+        let outcome = export(&mut store, &plugin);
+        let session = store.into_data().into_session();
+        match outcome {
+            Ok(Ok(value)) => {
+                session.commit().map_err(CallError::Host)?;
+                Ok(value)
+            }
+            Ok(Err(refusal)) => {
+                session.rollback().map_err(CallError::Host)?;
+                Err(CallError::Rejected(ConnectorError { code: refusal.code, message: refusal.message }))
+            }
+            Err(fault) => {
+                drop(session);
+                Err(CallError::PluginFault(describe_fault(&fault)))
+            }
+        }
+    }
+}
+
+fn describe_fault(fault: &wasmtime::Error) -> String {
+    if let Some(trap) = fault.downcast_ref::<wasmtime::Trap>() {
+        return format!("the plugin trapped: {trap}");
+    }
+    let text = fault.to_string();
+    if text.contains(DEADLINE_EXCEEDED) { DEADLINE_EXCEEDED.to_owned() } else { format!("the plugin failed: {text}") }
+}

@@ -1,0 +1,20 @@
+//! A wasmtime host for the Instagram messaging connector component: one module per capability (`http`,
+//! `storage`, `limits`), the `engine` that compiles and pre-instantiates the component, and the `harness` that
+//! runs each call in its own instance and storage transaction.
+
+pub mod bindings;
+pub mod cli;
+mod convert;
+pub mod engine;
+pub mod harness;
+pub mod http;
+pub mod limits;
+pub mod state;
+pub mod storage;
+
+pub use harness::{CallError, Harness, HarnessConfig};
+
+/// Where the build put the component.
+pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");
+/// The component built with this crate, embedded so the binary stands alone.
+pub static PLUGIN_WASM: &[u8] = include_bytes!(env!("MESSENGER_PLUGIN_WASM"));

@@ -1,0 +1,113 @@
+//! Limits on a guest: linear memory and tables (StoreLimits), and a per-call deadline on the guest's own running
+//! time (epoch interruption; time spent in host imports such as HTTP does not count).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
+
+/// How often the engine's epoch advances: the deadline's resolution.
+pub const EPOCH_TICK: Duration = Duration::from_millis(2);
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The most linear memory one instance may have.
+    pub memory_bytes: usize,
+    /// The most elements one table may have.
+    pub table_elements: usize,
+    /// The most core instances, tables and memories one component instance may create.
+    pub instances: usize,
+    pub tables: usize,
+    pub memories: usize,
+    /// The most guest running time one call may take.
+    pub call_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 16 << 20,
+            table_elements: 20_000,
+            instances: 32,
+            tables: 32,
+            memories: 8,
+            call_deadline: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Limits {
+    pub fn store_limits(&self) -> StoreLimits {
+        StoreLimitsBuilder::new()
+            .memory_size(self.memory_bytes)
+            .table_elements(self.table_elements)
+            .instances(self.instances)
+            .tables(self.tables)
+            .memories(self.memories)
+            .trap_on_grow_failure(true)
+            .build()
+    }
+}
+
+/// Measures one call's guest time: wall time since the call began, less the time spent in host imports.
+#[derive(Debug)]
+pub struct CallClock {
+    started: Instant,
+    in_host: Duration,
+    deadline: Duration,
+}
+
+impl CallClock {
+    pub fn start(deadline: Duration) -> Self {
+        Self { started: Instant::now(), in_host: Duration::ZERO, deadline }
+    }
+
+    /// Runs a host import, keeping its time off the guest's account.
+    pub fn in_host<R>(&mut self, work: impl FnOnce() -> R) -> R {
+        let began = Instant::now();
+        let result = work();
+        self.in_host += began.elapsed();
+        result
+    }
+
+    pub fn guest_time(&self) -> Duration {
+        self.started.elapsed().saturating_sub(self.in_host)
+    }
+
+    pub fn is_over(&self) -> bool {
+        self.guest_time() > self.deadline
+    }
+}
+
+/// A thread that advances the engine's epoch every tick, stopped when dropped.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawning the epoch ticker");
+        Self { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

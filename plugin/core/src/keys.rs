@@ -1,0 +1,42 @@
+//! The storage key scheme, in one place: inbound dedup and outbound own-send records must agree on it.
+
+use crate::hex;
+
+/// Set when a message id has been delivered (or sent by this connector). Ids are opaque and long: hashed, so
+/// that every key has the same short length.
+pub fn seen_message(message_id: &str) -> String {
+    format!("seen/mid/{}", hex::sha256(message_id))
+}
+
+/// The cached Graph profile of one customer of one account.
+pub fn profile(account_id: &str, customer_id: &str) -> String {
+    format!("profile/{account_id}/{customer_id}")
+}
+
+/// The account's inbound filters.
+pub fn filters(account_id: &str) -> String {
+    format!("settings/{account_id}/filters")
+}
+
+/// The account's Graph token, provisioned by the host or stored by linking.
+pub fn access_token(account_id: &str) -> String {
+    format!("account/{account_id}/access-token")
+}
+
+/// Which login flow linked the account (`facebook` or `instagram`): it decides the Graph host.
+pub fn login_kind(account_id: &str) -> String {
+    format!("account/{account_id}/login")
+}
+
+/// A token for every account of the channel that has none of its own, provisioned by the host.
+pub const CHANNEL_ACCESS_TOKEN: &str = "channel/access-token";
+
+/// Whether `id` is shaped like a Meta id (account id or IGSID), so it is safe inside a key.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The value of `seen_message` when the message came in by webhook.
+pub const SEEN_INBOUND: &[u8] = b"in";
+/// The value of `seen_message` when this connector sent the message: its echo is then `own-send-echo`.
+pub const SEEN_SENT: &[u8] = b"sent";

@@ -1,0 +1,17 @@
+//! The Instagram messaging connector's logic, in plain Rust. It knows nothing of WIT: the component's adapter and
+//! native tests and benchmarks drive it through the `ports` traits.
+
+pub mod error;
+pub mod events;
+pub mod graph;
+pub mod hex;
+pub mod inbound;
+pub mod keys;
+pub mod ports;
+pub mod profile;
+pub mod settings;
+pub mod signature;
+pub mod time;
+mod webhook;
+
+pub use error::{ConnectorError, codes};

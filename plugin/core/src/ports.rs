@@ -1,0 +1,112 @@
+//! The two capabilities the connector gets from its host, as plain traits: the WIT adapter implements them over
+//! the imports, tests and native benchmarks over memory.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Why no response came back (mirrors the WIT `http.error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    Denied(String),
+    Timeout,
+    Connection(String),
+    TooLarge(u64),
+    InvalidRequest(String),
+}
+
+pub trait Http {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, HttpError>;
+}
+
+/// Why a storage operation failed (mirrors the WIT `storage.error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    InvalidKey(String),
+    TooLarge(String),
+    AccessDenied,
+    Unavailable(String),
+}
+
+/// The channel's key-value store, with the atomic operations dedup relies on.
+pub trait Storage {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError>;
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError>;
+    fn delete(&self, key: &str) -> Result<(), StorageError>;
+    /// True when this call stored the value; false when the key already had one.
+    fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StorageError>;
+}
+
+/// A store in memory: for native tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    entries: RefCell<BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStorage {
+    pub fn len(&self) -> usize {
+        self.entries.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.entries.borrow().get(key).cloned())
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        self.entries.borrow_mut().insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.entries.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StorageError> {
+        let mut entries = self.entries.borrow_mut();
+        if entries.contains_key(key) {
+            return Ok(false);
+        }
+        entries.insert(key.to_owned(), value.to_vec());
+        Ok(true)
+    }
+}
+
+/// An HTTP client that reaches nothing: every request is denied. For callers that must not touch the network.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoNetwork;
+
+impl Http for NoNetwork {
+    fn send(&self, _: &HttpRequest) -> Result<HttpResponse, HttpError> {
+        Err(HttpError::Denied("no network in this context".into()))
+    }
+}
