@@ -13,7 +13,8 @@ fn main() {
     }
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
-    for watched in ["plugin/src", "plugin/core/src", "plugin/Cargo.toml", "plugin/core/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in ["plugin/src", "plugin/core/src", "plugin/Cargo.toml", "plugin/core/Cargo.toml", "wit", "Cargo.lock"]
+    {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
     // A target dir of its own: the outer cargo holds the lock on the main one.
@@ -26,11 +27,21 @@ fn main() {
         .args(["build", "-p", "messenger-plugin", "--target", "wasm32-wasip2", "--profile", "plugin", "--target-dir"])
         .arg(&target_dir);
     // The outer build's flags and target are for the host, not the component.
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         build.env_remove(var);
     }
     let status = build.status().expect("running cargo to build the component");
-    assert!(status.success(), "building the component failed; is the target installed? `rustup target add wasm32-wasip2`");
+    assert!(
+        status.success(),
+        "building the component failed; is the target installed? `rustup target add wasm32-wasip2`"
+    );
     let wasm = target_dir.join("wasm32-wasip2/plugin/messenger_plugin.wasm");
     assert!(Path::new(&wasm).exists(), "the component was not produced at {}", wasm.display());
     println!("cargo:rustc-env=MESSENGER_PLUGIN_WASM={}", wasm.display());

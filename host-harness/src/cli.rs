@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "messenger-harness", version, about = "Runs the Instagram messaging connector component in a wasmtime sandbox.")]
+#[command(
+    name = "messenger-harness",
+    version,
+    about = "Runs the Instagram messaging connector component in a wasmtime sandbox."
+)]
 pub struct Cli {
     /// The component to load [default: the one built with this binary].
     #[arg(long, global = true, value_name = "PATH")]
@@ -85,15 +89,31 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-/// Parses the arguments, runs the command, prints its JSON. Usage errors exit 2 (clap's own message).
+/// Parses the process's arguments, runs the command, prints its JSON. Usage errors exit 2 (clap's own message).
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let (output, code) = match execute(&cli) {
-        Ok(json) => (json, 0),
-        Err(failure) => (to_json(&serde_json::json!({ "error": failure.error })), failure.exit),
-    };
+    let (output, code) = run_parsed(&cli);
     println!("{output}");
     ExitCode::from(code)
+}
+
+/// Runs a command line in process: its stdout JSON and exit code. Usage errors come back as clap's message, exit 2.
+pub fn run_args<I, T>(args: I) -> (String, u8)
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run_parsed(&cli),
+        Err(usage) => (usage.to_string(), 2),
+    }
+}
+
+fn run_parsed(cli: &Cli) -> (String, u8) {
+    match execute(cli) {
+        Ok(json) => (json, 0),
+        Err(failure) => (to_json(&serde_json::json!({ "error": failure.error })), failure.exit),
+    }
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
@@ -115,10 +135,13 @@ fn harness(cli: &Cli) -> Result<Harness, Failure> {
     let mut config = HarnessConfig::new(database);
     config.channel = cli.channel.clone();
     if let Some(path) = &cli.component {
-        config.wasm = std::fs::read(path).map_err(|e| Failure::input("unreadable-input", format!("reading {}: {e}", path.display())))?;
+        config.wasm = std::fs::read(path)
+            .map_err(|e| Failure::input("unreadable-input", format!("reading {}: {e}", path.display())))?;
     }
     if let Some(url) = &cli.graph_url {
-        config.egress = EgressPolicy::default().with_graph_url(url).map_err(|e| Failure::input("invalid-argument", e.to_string()))?;
+        config.egress = EgressPolicy::default()
+            .with_graph_url(url)
+            .map_err(|e| Failure::input("invalid-argument", e.to_string()))?;
     }
     let harness = Harness::new(config)?;
     // A token from the environment serves every account of the channel that has none stored.
@@ -130,10 +153,15 @@ fn harness(cli: &Cli) -> Result<Harness, Failure> {
 
 fn inbound_command(cli: &Cli, args: &InboundArgs) -> Result<String, Failure> {
     let app_secret = args.app_secret.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
-        Failure::input("missing-app-secret", "deliveries are verified with the app secret: pass --app-secret or set MESSENGER_APP_SECRET")
+        Failure::input(
+            "missing-app-secret",
+            "deliveries are verified with the app secret: pass --app-secret or set MESSENGER_APP_SECRET",
+        )
     })?;
     let received_at = match &args.now {
-        Some(text) => time::parse_rfc3339(text).map_err(|e| Failure::input("invalid-argument", format!("--now: {e}")))?,
+        Some(text) => {
+            time::parse_rfc3339(text).map_err(|e| Failure::input("invalid-argument", format!("--now: {e}")))?
+        }
         None => now_ms(),
     };
     let body = read_capped(&args.body, MAX_BODY_BYTES)?;
@@ -151,10 +179,16 @@ fn read_capped(source: &str, cap: usize) -> Result<Vec<u8>, Failure> {
     let reader: Box<dyn Read> = if source == "-" {
         Box::new(std::io::stdin())
     } else {
-        Box::new(std::fs::File::open(source).map_err(|e| Failure::input("unreadable-input", format!("reading {source}: {e}")))?)
+        Box::new(
+            std::fs::File::open(source)
+                .map_err(|e| Failure::input("unreadable-input", format!("reading {source}: {e}")))?,
+        )
     };
     let mut body = Vec::new();
-    reader.take(cap as u64 + 1).read_to_end(&mut body).map_err(|e| Failure::input("unreadable-input", format!("reading {source}: {e}")))?;
+    reader
+        .take(cap as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| Failure::input("unreadable-input", format!("reading {source}: {e}")))?;
     if body.len() > cap {
         return Err(Failure::input(messenger_core::codes::PAYLOAD_TOO_LARGE, format!("the body is over {cap} bytes")));
     }

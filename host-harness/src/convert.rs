@@ -18,9 +18,11 @@ pub fn event(event: w::InboxEvent) -> c::InboxEvent {
             reaction: r.reaction,
             emoji: r.emoji,
         }),
-        w::EventKind::MessageDeleted(m) => {
-            c::EventKind::MessageDeleted(c::MessageRef { message_id: m.message_id, customer_id: m.customer_id, timestamp: m.timestamp })
-        }
+        w::EventKind::MessageDeleted(m) => c::EventKind::MessageDeleted(c::MessageRef {
+            message_id: m.message_id,
+            customer_id: m.customer_id,
+            timestamp: m.timestamp,
+        }),
         w::EventKind::MessageEdited(e) => c::EventKind::MessageEdited(c::MessageEdit {
             message_id: e.message_id,
             customer_id: e.customer_id,
@@ -28,7 +30,11 @@ pub fn event(event: w::InboxEvent) -> c::InboxEvent {
             text: e.text,
             edit_count: e.edit_count,
         }),
-        w::EventKind::Read(r) => c::EventKind::Read(c::ReadReceipt { message_id: r.message_id, customer_id: r.customer_id, timestamp: r.timestamp }),
+        w::EventKind::Read(r) => c::EventKind::Read(c::ReadReceipt {
+            message_id: r.message_id,
+            customer_id: r.customer_id,
+            timestamp: r.timestamp,
+        }),
         w::EventKind::Postback(p) => c::EventKind::Postback(c::Postback {
             message_id: p.message_id,
             customer_id: p.customer_id,
@@ -43,7 +49,9 @@ pub fn event(event: w::InboxEvent) -> c::InboxEvent {
             reference: r.ref_,
             referral_type: r.referral_type,
         }),
-        w::EventKind::Skipped(s) => c::EventKind::Skipped(c::Skipped { reason: skip_reason(s.reason), message_id: s.message_id }),
+        w::EventKind::Skipped(s) => {
+            c::EventKind::Skipped(c::Skipped { reason: skip_reason(s.reason), message_id: s.message_id })
+        }
     };
     c::InboxEvent { account_id: event.account_id, kind }
 }

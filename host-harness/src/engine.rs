@@ -28,7 +28,9 @@ impl Runtime {
         let engine = Engine::new(&engine_config(&limits))?;
         let component = match cache_dir {
             Some(dir) => load_cached(&engine, wasm, dir)?,
-            None => Component::new(&engine, wasm).map_err(|e| anyhow::Error::from(e).context("compiling the component"))?,
+            None => {
+                Component::new(&engine, wasm).map_err(|e| anyhow::Error::from(e).context("compiling the component"))?
+            }
         };
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -85,14 +87,16 @@ fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<Component> {
             return Ok(component);
         }
     }
-    let mut compiled = engine.precompile_component(wasm).map_err(|e| anyhow::Error::from(e).context("compiling the component"))?;
+    let mut compiled =
+        engine.precompile_component(wasm).map_err(|e| anyhow::Error::from(e).context("compiling the component"))?;
     let digest = Sha256::digest(&compiled);
     compiled.extend_from_slice(&digest);
     // Best effort: a read-only or full disk only costs the next run a compilation.
     let _ = write_atomically(&path, &compiled);
     compiled.truncate(compiled.len() - 32);
     // SAFETY: produced just above by this engine.
-    unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| anyhow::Error::from(e).context("loading the compiled component"))
+    unsafe { Component::deserialize(engine, &compiled) }
+        .map_err(|e| anyhow::Error::from(e).context("loading the compiled component"))
 }
 
 fn cache_path(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
@@ -104,7 +108,10 @@ fn cache_path(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per writer: threads of one process may fill the same entry at once.
+    static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let writer = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = path.with_extension(format!("tmp{}-{writer}", std::process::id()));
     std::fs::write(&temp, bytes)?;
     std::fs::rename(&temp, path)
 }
@@ -115,6 +122,8 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("MESSENGER_CACHE_DIR") {
         return Some(PathBuf::from(dir));
     }
-    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
     Some(base.join("messenger-harness"))
 }

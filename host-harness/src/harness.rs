@@ -91,14 +91,22 @@ impl Harness {
     }
 
     /// Translates one webhook delivery into inbox events (`inbound.translate`).
-    pub fn translate(&self, delivery: &inbound::Delivery, options: &inbound::TranslateOptions) -> Result<Vec<InboxEvent>, CallError> {
-        let events = self.call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_translate(store, delivery, options))?;
+    pub fn translate(
+        &self,
+        delivery: &inbound::Delivery,
+        options: &inbound::TranslateOptions,
+    ) -> Result<Vec<InboxEvent>, CallError> {
+        let events = self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_inbound().call_translate(store, delivery, options)
+        })?;
         Ok(events.into_iter().map(convert::event).collect())
     }
 
     /// Answers Meta's subscription handshake (`inbound.verify-subscription`).
     pub fn verify_subscription(&self, request: &inbound::Handshake, expected_token: &str) -> Result<String, CallError> {
-        self.call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_verify_subscription(store, request, expected_token))
+        self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_inbound().call_verify_subscription(store, request, expected_token)
+        })
     }
 
     /// Runs one export on a fresh instance inside one storage transaction.
@@ -134,4 +142,23 @@ fn describe_fault(fault: &wasmtime::Error) -> String {
     }
     let text = fault.to_string();
     if text.contains(DEADLINE_EXCEEDED) { DEADLINE_EXCEEDED.to_owned() } else { format!("the plugin failed: {text}") }
+}
+
+impl Harness {
+    /// Evaluates an account link (`expiry.evaluate`).
+    pub fn evaluate_link(
+        &self,
+        link: &crate::bindings::expiry::Link,
+    ) -> Result<crate::bindings::expiry::LinkDecision, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_evaluate(store, link))
+    }
+
+    /// Sends a validated plan (`outbound.send`).
+    pub fn send_plan(
+        &self,
+        plan: &crate::bindings::outbound::SendPlan,
+        now: u64,
+    ) -> Result<Vec<crate::bindings::outbound::DeliveryStatus>, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_outbound().call_send(store, plan, now))
+    }
 }

@@ -75,7 +75,9 @@ impl EgressPolicy {
         match uri.scheme_str() {
             Some("https") if !host.is_empty() => {}
             Some("http") if is_loopback(host) => {}
-            Some("http") => bail!("--graph-url may use plain http only on loopback (127.0.0.1, ::1, localhost): {url:?}"),
+            Some("http") => {
+                bail!("--graph-url may use plain http only on loopback (127.0.0.1, ::1, localhost): {url:?}")
+            }
             _ => bail!("--graph-url must be an absolute http(s) URL: {url:?}"),
         }
         self.graph_url = Some(uri);
@@ -136,7 +138,10 @@ impl HttpClient {
     pub fn send(&self, request: &Request) -> Result<Response, HttpError> {
         let target = self.policy.route(&request.url)?;
         if request.body.len() > self.policy.max_request_bytes {
-            return Err(HttpError::InvalidRequest(format!("the request body is over {} bytes", self.policy.max_request_bytes)));
+            return Err(HttpError::InvalidRequest(format!(
+                "the request body is over {} bytes",
+                self.policy.max_request_bytes
+            )));
         }
         let method = match request.method {
             Method::Get => http::Method::GET,
@@ -157,7 +162,12 @@ impl HttpClient {
             .iter()
             .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
             .collect();
-        let body = response.body_mut().with_config().limit(self.policy.max_response_bytes).read_to_vec().map_err(transport_error)?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.policy.max_response_bytes)
+            .read_to_vec()
+            .map_err(transport_error)?;
         Ok(Response { status, headers, body })
     }
 }
@@ -178,8 +188,18 @@ mod tests {
     #[test]
     fn only_meta_hosts_over_https_are_routed() {
         let policy = EgressPolicy::default();
-        assert_eq!(policy.route("https://graph.facebook.com/v23.0/1?fields=name").unwrap(), "https://graph.facebook.com/v23.0/1?fields=name");
-        for denied in ["http://graph.facebook.com/x", "https://evil.example/x", "https://graph.facebook.com.evil.example/x", "https://user:pw@graph.facebook.com/x", "https://graph.facebook.com:8443/x", "https://127.0.0.1/x"] {
+        assert_eq!(
+            policy.route("https://graph.facebook.com/v23.0/1?fields=name").unwrap(),
+            "https://graph.facebook.com/v23.0/1?fields=name"
+        );
+        for denied in [
+            "http://graph.facebook.com/x",
+            "https://evil.example/x",
+            "https://graph.facebook.com.evil.example/x",
+            "https://user:pw@graph.facebook.com/x",
+            "https://graph.facebook.com:8443/x",
+            "https://127.0.0.1/x",
+        ] {
             assert!(matches!(policy.route(denied), Err(HttpError::Denied(_))), "{denied}");
         }
     }
@@ -187,7 +207,10 @@ mod tests {
     #[test]
     fn graph_override_keeps_path_and_query() {
         let policy = EgressPolicy::default().with_graph_url("http://127.0.0.1:9/").unwrap();
-        assert_eq!(policy.route("https://graph.instagram.com/v23.0/42?fields=name").unwrap(), "http://127.0.0.1:9/v23.0/42?fields=name");
+        assert_eq!(
+            policy.route("https://graph.instagram.com/v23.0/42?fields=name").unwrap(),
+            "http://127.0.0.1:9/v23.0/42?fields=name"
+        );
         assert!(matches!(policy.route("https://evil.example/x"), Err(HttpError::Denied(_))));
     }
 

@@ -37,7 +37,10 @@ impl State {
     }
 
     /// Runs a storage operation, off the guest's clock.
-    fn stored<R>(&mut self, op: impl FnOnce(&Session) -> Result<R, StorageError>) -> wasmtime::Result<Result<R, wit_storage::Error>> {
+    fn stored<R>(
+        &mut self,
+        op: impl FnOnce(&Session) -> Result<R, StorageError>,
+    ) -> wasmtime::Result<Result<R, wit_storage::Error>> {
         let session = self.session.take().expect("the session stays in the state until the call ends");
         let result = self.clock.in_host(|| op(&session));
         self.session = Some(session);
@@ -74,7 +77,12 @@ impl wit_storage::Host for State {
         self.stored(|s| s.exists(&key))
     }
 
-    fn list_keys(&mut self, prefix: String, cursor: Option<String>, limit: u32) -> wasmtime::Result<Result<wit_storage::KeyPage, wit_storage::Error>> {
+    fn list_keys(
+        &mut self,
+        prefix: String,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> wasmtime::Result<Result<wit_storage::KeyPage, wit_storage::Error>> {
         let page = self.stored(|s| s.list_keys(&prefix, cursor.as_deref(), limit))?;
         Ok(page.map(|(keys, cursor)| wit_storage::KeyPage { keys, cursor }))
     }
@@ -83,7 +91,12 @@ impl wit_storage::Host for State {
         self.stored(|s| s.insert_if_absent(&key, &value))
     }
 
-    fn compare_and_swap(&mut self, key: String, expected: Option<Vec<u8>>, new: Vec<u8>) -> wasmtime::Result<Result<bool, wit_storage::Error>> {
+    fn compare_and_swap(
+        &mut self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        new: Vec<u8>,
+    ) -> wasmtime::Result<Result<bool, wit_storage::Error>> {
         self.stored(|s| s.compare_and_swap(&key, expected.as_deref(), &new))
     }
 }
@@ -103,12 +116,14 @@ impl wit_http::Host for State {
         };
         let client = self.http.clone();
         let result = self.clock.in_host(|| client.send(&request));
-        Ok(result.map(|r| wit_http::Response { status: r.status, headers: r.headers, body: r.body }).map_err(|e| match e {
-            HttpError::Denied(why) => wit_http::Error::Denied(why),
-            HttpError::Timeout => wit_http::Error::Timeout,
-            HttpError::Connection(why) => wit_http::Error::Connection(why),
-            HttpError::TooLarge(n) => wit_http::Error::TooLarge(n),
-            HttpError::InvalidRequest(why) => wit_http::Error::InvalidRequest(why),
-        }))
+        Ok(result.map(|r| wit_http::Response { status: r.status, headers: r.headers, body: r.body }).map_err(
+            |e| match e {
+                HttpError::Denied(why) => wit_http::Error::Denied(why),
+                HttpError::Timeout => wit_http::Error::Timeout,
+                HttpError::Connection(why) => wit_http::Error::Connection(why),
+                HttpError::TooLarge(n) => wit_http::Error::TooLarge(n),
+                HttpError::InvalidRequest(why) => wit_http::Error::InvalidRequest(why),
+            },
+        ))
     }
 }

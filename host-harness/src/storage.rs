@@ -29,7 +29,9 @@ pub struct Namespace(String);
 impl Namespace {
     pub fn new(plugin: &str, channel: &str) -> Result<Self> {
         for (what, part) in [("plugin", plugin), ("channel", channel)] {
-            let valid = !part.is_empty() && part.len() <= 128 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            let valid = !part.is_empty()
+                && part.len() <= 128
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
             anyhow::ensure!(valid, "a {what} name is 1 to 128 letters, digits, '-', '_' or '.': {part:?}");
         }
         Ok(Self(format!("{plugin}/{channel}")))
@@ -123,7 +125,10 @@ impl Session {
 
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         check_key(key)?;
-        let mut stmt = self.conn().prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2").map_err(unavailable)?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2")
+            .map_err(unavailable)?;
         stmt.query_row(params![self.namespace.0, key], |row| row.get(0)).optional().map_err(unavailable)
     }
 
@@ -145,12 +150,19 @@ impl Session {
     }
 
     /// Keys starting with `prefix`, in byte order, after `cursor`, at most `limit` (capped at 1000).
-    pub fn list_keys(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<(Vec<String>, Option<String>), StorageError> {
+    pub fn list_keys(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<String>, Option<String>), StorageError> {
         let limit = limit.clamp(1, 1000) as usize;
         let sql = "SELECT key FROM kv WHERE namespace = ?1 AND substr(key, 1, length(?2)) = ?2 AND key > ?3
                    ORDER BY key LIMIT ?4";
         let mut stmt = self.conn().prepare_cached(sql).map_err(unavailable)?;
-        let rows = stmt.query_map(params![self.namespace.0, prefix, cursor.unwrap_or(""), (limit + 1) as i64], |row| row.get::<_, String>(0));
+        let rows = stmt.query_map(params![self.namespace.0, prefix, cursor.unwrap_or(""), (limit + 1) as i64], |row| {
+            row.get::<_, String>(0)
+        });
         let mut keys = rows.and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>).map_err(unavailable)?;
         let next = (keys.len() > limit).then(|| {
             keys.truncate(limit);
@@ -204,7 +216,10 @@ fn check_key(key: &str) -> Result<(), StorageError> {
 
 fn check_value(value: &[u8]) -> Result<(), StorageError> {
     if value.len() > MAX_VALUE_BYTES {
-        return Err(StorageError::TooLarge(format!("a value is at most {MAX_VALUE_BYTES} bytes; this one has {}", value.len())));
+        return Err(StorageError::TooLarge(format!(
+            "a value is at most {MAX_VALUE_BYTES} bytes; this one has {}",
+            value.len()
+        )));
     }
     Ok(())
 }

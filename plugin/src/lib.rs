@@ -74,7 +74,10 @@ fn invalid_account(account_id: &str) -> Result<(), types::ErrorInfo> {
     if messenger_core::keys::is_valid_id(account_id) {
         Ok(())
     } else {
-        Err(error_info(ConnectorError::new(messenger_core::codes::INVALID_ACCOUNT_ID, "an account id is digits, at most 128")))
+        Err(error_info(ConnectorError::new(
+            messenger_core::codes::INVALID_ACCOUNT_ID,
+            "an account id is digits, at most 128",
+        )))
     }
 }
 
@@ -84,13 +87,23 @@ fn storage_failed(error: ports::StorageError) -> types::ErrorInfo {
 
 impl inbound::Guest for Component {
     fn verify_subscription(request: inbound::Handshake, expected_token: String) -> Result<String, types::ErrorInfo> {
-        core_in::verify_subscription(request.mode.as_deref(), request.verify_token.as_deref(), request.challenge.as_deref(), &expected_token)
-            .map_err(error_info)
+        core_in::verify_subscription(
+            request.mode.as_deref(),
+            request.verify_token.as_deref(),
+            request.challenge.as_deref(),
+            &expected_token,
+        )
+        .map_err(error_info)
     }
 
-    fn translate(delivery: inbound::Delivery, options: inbound::TranslateOptions) -> Result<Vec<types::InboxEvent>, types::ErrorInfo> {
-        let delivery = core_in::Delivery { headers: &delivery.headers, body: &delivery.body, received_at: delivery.received_at };
-        let options = core_in::TranslateOptions { app_secret: &options.app_secret, filters: options.filters.map(filters_in) };
+    fn translate(
+        delivery: inbound::Delivery,
+        options: inbound::TranslateOptions,
+    ) -> Result<Vec<types::InboxEvent>, types::ErrorInfo> {
+        let delivery =
+            core_in::Delivery { headers: &delivery.headers, body: &delivery.body, received_at: delivery.received_at };
+        let options =
+            core_in::TranslateOptions { app_secret: &options.app_secret, filters: options.filters.map(filters_in) };
         let events = core_in::translate(&delivery, &options, &HostStorage, &HostHttp).map_err(error_info)?;
         Ok(events.into_iter().map(event_out).collect())
     }
@@ -163,7 +176,11 @@ fn event_out(event: core_ev::InboxEvent) -> types::InboxEvent {
             reaction: r.reaction,
             emoji: r.emoji,
         }),
-        K::MessageDeleted(m) => W::MessageDeleted(types::MessageRef { message_id: m.message_id, customer_id: m.customer_id, timestamp: m.timestamp }),
+        K::MessageDeleted(m) => W::MessageDeleted(types::MessageRef {
+            message_id: m.message_id,
+            customer_id: m.customer_id,
+            timestamp: m.timestamp,
+        }),
         K::MessageEdited(e) => W::MessageEdited(types::MessageEdit {
             message_id: e.message_id,
             customer_id: e.customer_id,
@@ -171,7 +188,9 @@ fn event_out(event: core_ev::InboxEvent) -> types::InboxEvent {
             text: e.text,
             edit_count: e.edit_count,
         }),
-        K::Read(r) => W::Read(types::ReadReceipt { message_id: r.message_id, customer_id: r.customer_id, timestamp: r.timestamp }),
+        K::Read(r) => {
+            W::Read(types::ReadReceipt { message_id: r.message_id, customer_id: r.customer_id, timestamp: r.timestamp })
+        }
         K::Postback(p) => W::Postback(types::Postback {
             message_id: p.message_id,
             customer_id: p.customer_id,

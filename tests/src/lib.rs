@@ -1,1 +1,147 @@
+//! Shared pieces of the end-to-end tests: the public fixtures, a fake Graph API on a loopback port, and a
+//! harness wired to both.
 
+use messenger_harness::http::EgressPolicy;
+use messenger_harness::storage::Database;
+use messenger_harness::{Harness, HarnessConfig};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+pub const APP_SECRET: &str = "fixture-app-secret";
+/// The token the tests provision; it must reach Graph in the Authorization header and nowhere else.
+pub const ACCESS_TOKEN: &str = "test-access-token-5f1c";
+
+/// `../shared/fixtures`, beside the repository.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures"))
+}
+
+pub fn webhook_path(name: &str) -> PathBuf {
+    fixtures_dir().join("webhooks").join(name)
+}
+
+/// A webhook body, byte for byte.
+pub fn webhook(name: &str) -> Vec<u8> {
+    std::fs::read(webhook_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// The `X-Hub-Signature-256` value published for a webhook fixture.
+pub fn signature_of(name: &str) -> String {
+    let table: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures_dir().join("webhooks/signatures.json")).unwrap()).unwrap();
+    table[name].as_str().unwrap_or_else(|| panic!("no signature for {name}")).to_owned()
+}
+
+/// A Graph response body from the fixtures.
+pub fn graph_fixture(name: &str) -> String {
+    std::fs::read_to_string(fixtures_dir().join("graph").join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// One request the fake Graph received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub url: String,
+    pub authorization: Option<String>,
+}
+
+type Responder = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
+
+/// A Graph API on 127.0.0.1, answering with `respond`, recording every request. Stops when dropped.
+pub struct FakeGraph {
+    server: Arc<tiny_http::Server>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    respond: Arc<Mutex<Arc<Responder>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeGraph {
+    pub fn start(respond: impl Fn(&Seen) -> (u16, String) + Send + Sync + 'static) -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("binding a loopback port"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let respond: Arc<Mutex<Arc<Responder>>> = Arc::new(Mutex::new(Arc::new(respond)));
+        let (srv, log, responder) = (server.clone(), seen.clone(), respond.clone());
+        let thread = std::thread::spawn(move || {
+            for request in srv.incoming_requests() {
+                let authorization =
+                    request.headers().iter().find(|h| h.field.equiv("authorization")).map(|h| h.value.to_string());
+                let entry = Seen { method: request.method().to_string(), url: request.url().to_owned(), authorization };
+                let answer = responder.lock().unwrap().clone();
+                let (status, body) = answer(&entry);
+                log.lock().unwrap().push(entry);
+                let header = tiny_http::Header::from_bytes("content-type", "application/json").unwrap();
+                let _ = request
+                    .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
+            }
+        });
+        Self { server, seen, respond, thread: Some(thread) }
+    }
+
+    /// Answers every profile request with `profile.json`'s body for C1, `profile-no-name.json` for C9, else 404.
+    pub fn with_profiles() -> Self {
+        Self::start(|seen| {
+            if seen.url.starts_with("/v23.0/1098765432100001?") {
+                (200, graph_fixture("profile.json"))
+            } else if seen.url.starts_with("/v23.0/1098765432100009?") {
+                (200, graph_fixture("profile-no-name.json"))
+            } else {
+                (404, r#"{"error":{"message":"not found","type":"GraphMethodException","code":100}}"#.into())
+            }
+        })
+    }
+
+    /// Changes how it answers from now on.
+    pub fn answer_with(&self, respond: impl Fn(&Seen) -> (u16, String) + Send + Sync + 'static) {
+        *self.respond.lock().unwrap() = Arc::new(respond);
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.server_addr().to_ip().expect("an IP listener"))
+    }
+
+    pub fn requests(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeGraph {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A harness on `database`, with Graph traffic sent to `graph` and the test token provisioned for the channel.
+pub fn harness(database: Database, graph: &FakeGraph) -> Harness {
+    let mut config = HarnessConfig::new(database);
+    config.egress = EgressPolicy::default().with_graph_url(&graph.url()).unwrap();
+    let harness = Harness::new(config).expect("building the harness");
+    harness
+        .database()
+        .provision(harness.namespace().clone(), messenger_core::keys::CHANNEL_ACCESS_TOKEN, ACCESS_TOKEN.as_bytes())
+        .unwrap();
+    harness
+}
+
+/// The delivery of a webhook fixture with its published signature.
+pub fn signed_delivery(name: &str, received_at: u64) -> messenger_harness::bindings::inbound::Delivery {
+    messenger_harness::bindings::inbound::Delivery {
+        headers: vec![("X-Hub-Signature-256".into(), signature_of(name))],
+        body: webhook(name),
+        received_at,
+    }
+}
+
+pub fn options() -> messenger_harness::bindings::inbound::TranslateOptions {
+    messenger_harness::bindings::inbound::TranslateOptions { app_secret: APP_SECRET.into(), filters: None }
+}
+
+/// Every row of the kv table, to prove what was (not) stored.
+pub fn stored_rows(db_path: &std::path::Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db_path).unwrap();
+    let mut stmt = conn.prepare("SELECT namespace, key FROM kv ORDER BY namespace, key").unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
+}

@@ -62,8 +62,12 @@ mod tests {
 
     #[test]
     fn parses_graph_error_with_and_without_subcode() {
-        let body = br#"{"error":{"message":"x","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"A"}}"#;
-        assert_eq!(GraphError::parse(400, body), Some(GraphError { code: 190, subcode: Some(460), is_transient: false, http_status: 400 }));
+        let body =
+            br#"{"error":{"message":"x","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"A"}}"#;
+        assert_eq!(
+            GraphError::parse(400, body),
+            Some(GraphError { code: 190, subcode: Some(460), is_transient: false, http_status: 400 })
+        );
         let body = br#"{"error":{"message":"x","code":2,"is_transient":true}}"#;
         assert_eq!(GraphError::parse(500, body).map(|e| (e.subcode, e.is_transient)), Some((None, true)));
         assert_eq!(GraphError::parse(502, b"<html>bad gateway</html>"), None);

@@ -45,8 +45,14 @@ pub fn translate(
         return Err(ConnectorError::new(codes::PAYLOAD_TOO_LARGE, message));
     }
     let header = delivery.headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(signature::HEADER));
-    if options.app_secret.is_empty() || !signature::is_valid(options.app_secret.as_bytes(), delivery.body, header.map(|(_, v)| v.as_str())) {
-        let message = if header.is_some() { "X-Hub-Signature-256 does not match the body" } else { "X-Hub-Signature-256 is missing" };
+    if options.app_secret.is_empty()
+        || !signature::is_valid(options.app_secret.as_bytes(), delivery.body, header.map(|(_, v)| v.as_str()))
+    {
+        let message = if header.is_some() {
+            "X-Hub-Signature-256 does not match the body"
+        } else {
+            "X-Hub-Signature-256 is missing"
+        };
         return Err(ConnectorError::new(codes::BAD_SIGNATURE, message));
     }
     let envelope = parse_envelope(delivery.body)?;
@@ -84,11 +90,15 @@ fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, ConnectorError> {
     if crate::webhook::nests_deeper_than(body, MAX_JSON_DEPTH) {
         return Err(malformed("the body nests deeper than any Instagram delivery"));
     }
-    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|e| malformed(&format!("the body is not a webhook delivery: {e}")))?;
+    let envelope: Envelope<'_> =
+        serde_json::from_str(text).map_err(|e| malformed(&format!("the body is not a webhook delivery: {e}")))?;
     match envelope.object.as_deref() {
         Some("instagram") if envelope.entry.is_some() => Ok(envelope),
         Some("instagram") => Err(malformed("the delivery has no `entry` list")),
-        Some(other) => Err(ConnectorError::new(codes::UNSUPPORTED_OBJECT, format!("object {other:?} is not an Instagram delivery"))),
+        Some(other) => Err(ConnectorError::new(
+            codes::UNSUPPORTED_OBJECT,
+            format!("object {other:?} is not an Instagram delivery"),
+        )),
         None => Err(malformed("the delivery has no `object`")),
     }
 }
@@ -166,7 +176,11 @@ impl<S: Storage, H: Http> Translator<'_, S, H> {
 /// The kinds this version translates: text, with an optional inline reply or quick reply.
 fn is_plain_text(message: &RawMessage) -> bool {
     let replies_to_story = message.reply_to.as_ref().is_some_and(|r| r.story.is_some());
-    message.text.is_some() && message.attachments.is_none() && !message.is_deleted && !message.is_unsupported && !replies_to_story
+    message.text.is_some()
+        && message.attachments.is_none()
+        && !message.is_deleted
+        && !message.is_unsupported
+        && !replies_to_story
 }
 
 /// Answers Meta's subscription handshake: the challenge when the mode is `subscribe` and the token matches.
@@ -176,7 +190,8 @@ pub fn verify_subscription(
     challenge: Option<&str>,
     expected_token: &str,
 ) -> Result<String, ConnectorError> {
-    let token_matches = verify_token.is_some_and(|t| !expected_token.is_empty() && crate::hex::constant_time_eq(t, expected_token));
+    let token_matches =
+        verify_token.is_some_and(|t| !expected_token.is_empty() && crate::hex::constant_time_eq(t, expected_token));
     match (mode, challenge) {
         (Some("subscribe"), Some(challenge)) if token_matches => Ok(challenge.to_owned()),
         _ => Err(ConnectorError::new(codes::VERIFICATION_FAILED, "the handshake's mode, token or challenge is wrong")),

@@ -69,7 +69,12 @@ pub fn lookup(
 }
 
 /// Asks Graph; None when there is no token or Graph did not give a profile.
-fn fetch(storage: &impl Storage, http: &impl Http, account_id: &str, customer_id: &str) -> Result<Option<Cached>, StorageError> {
+fn fetch(
+    storage: &impl Storage,
+    http: &impl Http,
+    account_id: &str,
+    customer_id: &str,
+) -> Result<Option<Cached>, StorageError> {
     let Some(token) = graph::access_token(storage, account_id)? else { return Ok(None) };
     let request = HttpRequest {
         method: Method::Get,
@@ -128,7 +133,8 @@ mod tests {
     #[test]
     fn fetches_once_then_serves_from_cache_until_stale() {
         let storage = store_with_token();
-        let graph = FakeGraph { status: 200, body: r#"{"name":"Kim","username":"kim","id":"42"}"#, calls: Cell::new(0) };
+        let graph =
+            FakeGraph { status: 200, body: r#"{"name":"Kim","username":"kim","id":"42"}"#, calls: Cell::new(0) };
         let first = lookup(&storage, &graph, "1", "42", 1_000).unwrap();
         assert_eq!((first.name.as_deref(), first.anonymous, first.profile_pending), (Some("Kim"), false, false));
         assert_eq!(lookup(&storage, &graph, "1", "42", 2_000).unwrap(), first);

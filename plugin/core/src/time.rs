@@ -21,7 +21,13 @@ pub fn format_rfc3339(ms: TimestampMs) -> String {
 pub fn parse_rfc3339(text: &str) -> Result<TimestampMs, String> {
     let bad = || format!("not an RFC 3339 time (e.g. 2026-11-24T10:00:00Z): {text:?}");
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return Err(bad());
     }
     let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
@@ -30,7 +36,13 @@ pub fn parse_rfc3339(text: &str) -> Result<TimestampMs, String> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(bad());
     }
     let mut rest = &text[19..];
@@ -131,7 +143,16 @@ mod tests {
 
     #[test]
     fn refuses_malformed_times() {
-        for bad in ["", "2026-11-12", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-12T09:14:03", "1969-12-31T23:59:59Z", "2026-11-12T09:14:03.Z", "2026-11-12T09:14:03+0900"] {
+        for bad in [
+            "",
+            "2026-11-12",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-11-12T09:14:03",
+            "1969-12-31T23:59:59Z",
+            "2026-11-12T09:14:03.Z",
+            "2026-11-12T09:14:03+0900",
+        ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }
     }

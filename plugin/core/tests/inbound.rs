@@ -1,0 +1,85 @@
+//! The inbound pipeline natively, on the public fixtures, with storage in memory and no network.
+
+use messenger_core::events::{EventKind, SkipReason};
+use messenger_core::inbound::{Delivery, TranslateOptions, translate};
+use messenger_core::ports::{MemoryStorage, NoNetwork};
+use messenger_core::{ConnectorError, signature};
+
+const SECRET: &str = "fixture-app-secret";
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/webhooks/");
+    std::fs::read(format!("{path}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn run(body: &[u8], storage: &MemoryStorage) -> Result<Vec<messenger_core::events::InboxEvent>, ConnectorError> {
+    let headers = vec![("X-Hub-Signature-256".to_owned(), signature::sign(SECRET.as_bytes(), body))];
+    let delivery = Delivery { headers: &headers, body, received_at: 1_794_474_844_000 };
+    translate(&delivery, &TranslateOptions { app_secret: SECRET, filters: None }, storage, &NoNetwork)
+}
+
+#[test]
+fn text_message_then_its_redelivery() {
+    let storage = MemoryStorage::default();
+    let events = run(&fixture("text.json"), &storage).unwrap();
+    let EventKind::CustomerMessage(message) = &events[0].kind else { panic!("{:?}", events[0].kind) };
+    assert_eq!(message.customer_id, "1098765432100001");
+    assert!(message.customer.anonymous && message.customer.profile_pending, "no token: pending");
+    let again = run(&fixture("duplicate-delivery.json"), &storage).unwrap();
+    assert!(matches!(&again[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate));
+}
+
+#[test]
+fn the_published_signature_of_each_fixture_verifies() {
+    let table: serde_json::Value = serde_json::from_slice(&fixture("signatures.json")).unwrap();
+    for (name, header) in table.as_object().unwrap() {
+        assert!(signature::is_valid(SECRET.as_bytes(), &fixture(name), header.as_str()), "{name}");
+    }
+}
+
+#[test]
+fn unreadable_deliveries_get_their_error_code_and_store_nothing() {
+    let cases = [
+        ("malformed/truncated.json", "malformed-payload"),
+        ("malformed/empty.json", "malformed-payload"),
+        ("malformed/invalid-utf8.json", "malformed-payload"),
+        ("malformed/deep-nesting.json", "malformed-payload"),
+        ("malformed/missing-entry.json", "malformed-payload"),
+        ("malformed/wrong-object-page.json", "unsupported-object"),
+        ("malformed/oversized-valid-2mb.json", "payload-too-large"),
+        ("malformed/junk-2mb.bin", "payload-too-large"),
+    ];
+    for (name, code) in cases {
+        let storage = MemoryStorage::default();
+        assert_eq!(run(&fixture(name), &storage).map_err(|e| e.code).err().as_deref(), Some(code), "{name}");
+        assert!(storage.is_empty(), "{name} stored something");
+    }
+}
+
+#[test]
+fn a_malformed_item_costs_only_itself() {
+    let storage = MemoryStorage::default();
+    for name in ["malformed/no-sender.json", "malformed/non-string-text.json", "malformed/lone-surrogate.json"] {
+        let events = run(&fixture(name), &storage).unwrap();
+        assert!(
+            matches!(&events[..], [e] if matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::MalformedItem)),
+            "{name}: {events:?}"
+        );
+    }
+}
+
+#[test]
+fn echo_of_a_message_this_connector_sent_is_skipped() {
+    let storage = MemoryStorage::default();
+    let body = fixture("echo-text.json");
+    let mid = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAxOjM0MDI4MjM2Njg0MTcxMDMwOTc3NjAxMTE5NTgwMTI0NzczMzkyMTozOTI5MTg1NDAwNjkwMDM4NzEzMDMyMjgzNjc2Mzk2MjMyNzE2NQZDZD";
+    assert!(String::from_utf8_lossy(&body).contains(mid), "the fixture's mid");
+    messenger_core::ports::Storage::set(
+        &storage,
+        &messenger_core::keys::seen_message(mid),
+        messenger_core::keys::SEEN_SENT,
+    )
+    .unwrap();
+    let events = run(&body, &storage).unwrap();
+    assert!(matches!(&events[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::OwnSendEcho), "{events:?}");
+}
