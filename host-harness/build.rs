@@ -20,6 +20,7 @@ fn main() {
     // A target dir of its own: the outer cargo holds the lock on the main one.
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let target_dir = out_dir.ancestors().nth(4).map_or_else(|| out_dir.join("wasm"), |t| t.join("plugin-wasm"));
+    ensure_wasm_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
@@ -45,4 +46,20 @@ fn main() {
     let wasm = target_dir.join("wasm32-wasip2/plugin/messenger_plugin.wasm");
     assert!(Path::new(&wasm).exists(), "the component was not produced at {}", wasm.display());
     println!("cargo:rustc-env=MESSENGER_PLUGIN_WASM={}", wasm.display());
+}
+
+/// A fresh machine has no wasm32-wasip2 standard library: add it through rustup, once.
+fn ensure_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().expect("running rustc --print sysroot");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot.join("lib/rustlib/wasm32-wasip2").exists() {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target with rustup (needed to build the component)");
+    let status = Command::new("rustup").args(["target", "add", "wasm32-wasip2"]).status();
+    assert!(
+        status.is_ok_and(|s| s.success()),
+        "the wasm32-wasip2 target is missing and `rustup target add wasm32-wasip2` failed; run it by hand"
+    );
 }
