@@ -29,9 +29,10 @@ impl Default for Limits {
         Self {
             memory_bytes: 16 << 20,
             table_elements: 20_000,
-            instances: 32,
-            tables: 32,
-            memories: 8,
+            // Measured: the component instantiates 1 memory, 2 tables and 4 core instances.
+            instances: 8,
+            tables: 4,
+            memories: 1,
             call_deadline: Duration::from_millis(100),
         }
     }
@@ -109,5 +110,19 @@ impl Drop for EpochTicker {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_in_host_imports_is_not_guest_time() {
+        let mut clock = CallClock::start(Duration::from_millis(30));
+        clock.in_host(|| std::thread::sleep(Duration::from_millis(60)));
+        assert!(!clock.is_over(), "60 ms waiting on the host left the guest at {:?}", clock.guest_time());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(clock.is_over(), "40 ms of guest time is past a 30 ms deadline");
     }
 }

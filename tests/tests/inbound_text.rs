@@ -194,3 +194,16 @@ fn exports_of_later_versions_answer_not_yet_available() {
         matches!(harness.send_plan(&plan, RECEIVED_AT), Err(CallError::Rejected(e)) if e.code == "not-yet-available")
     );
 }
+
+#[test]
+fn graph_hanging_past_the_timeout_still_delivers_the_message() {
+    // A valid profile, but too late: only a working timeout leaves the profile pending.
+    let graph = FakeGraph::start(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(3_000));
+        (200, graph_fixture("profile.json"))
+    });
+    let harness = harness(Database::in_memory().unwrap(), &graph);
+    let events = harness.translate(&signed_delivery("text.json", RECEIVED_AT), &options()).unwrap();
+    let EventKind::CustomerMessage(message) = &events[0].kind else { panic!("{:?}", events[0].kind) };
+    assert!(message.customer.profile_pending && message.customer.anonymous, "{:?}", message.customer);
+}
