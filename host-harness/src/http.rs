@@ -9,38 +9,7 @@ use std::time::Duration;
 /// The hosts the component may reach.
 pub const META_HOSTS: &[&str] = &["graph.facebook.com", "graph.instagram.com", "api.instagram.com"];
 
-/// Why no response came back; mirrors the WIT `http.error`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HttpError {
-    Denied(String),
-    Timeout,
-    Connection(String),
-    TooLarge(u64),
-    InvalidRequest(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-    Delete,
-}
-
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub method: Method,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub timeout: Option<Duration>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use messenger_core::ports::{HttpError, HttpRequest as Request, HttpResponse as Response, Method};
 
 /// Where requests may go, and how long and large they may be.
 #[derive(Debug, Clone)]
@@ -136,6 +105,12 @@ impl HttpClient {
     }
 
     pub fn send(&self, request: &Request) -> Result<Response, HttpError> {
+        messenger_core::ports::Http::send(self, request)
+    }
+}
+
+impl messenger_core::ports::Http for HttpClient {
+    fn send(&self, request: &Request) -> Result<Response, HttpError> {
         let target = self.policy.route(&request.url)?;
         if request.body.len() > self.policy.max_request_bytes {
             return Err(HttpError::InvalidRequest(format!(
@@ -153,7 +128,8 @@ impl HttpClient {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let wire = builder.body(request.body.clone()).map_err(|e| HttpError::InvalidRequest(e.to_string()))?;
-        let timeout = request.timeout.map_or(self.policy.max_timeout, |t| t.min(self.policy.max_timeout));
+        let asked = request.timeout_ms.map(|ms| Duration::from_millis(ms.into()));
+        let timeout = asked.map_or(self.policy.max_timeout, |t| t.min(self.policy.max_timeout));
         let wire = self.agent.configure_request(wire).timeout_global(Some(timeout)).build();
         let mut response = self.agent.run(wire).map_err(transport_error)?;
         let status = response.status().as_u16();

@@ -5,7 +5,6 @@ use crate::bindings::{http as wit_http, storage as wit_storage, types as wit_typ
 use crate::http::{self, HttpClient, HttpError};
 use crate::limits::{CallClock, Limits};
 use crate::storage::{Session, StorageError};
-use std::time::Duration;
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -112,7 +111,7 @@ impl wit_http::Host for State {
             url: request.url,
             headers: request.headers,
             body: request.body,
-            timeout: request.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+            timeout_ms: request.timeout_ms,
         };
         let client = self.http.clone();
         let result = self.clock.in_host(|| client.send(&request));
