@@ -32,6 +32,7 @@ pub fn event(event: w::InboxEvent) -> c::InboxEvent {
         }),
         w::EventKind::Read(r) => c::EventKind::Read(c::ReadReceipt {
             message_id: r.message_id,
+            watermark: r.watermark,
             customer_id: r.customer_id,
             timestamp: r.timestamp,
         }),
@@ -53,7 +54,17 @@ pub fn event(event: w::InboxEvent) -> c::InboxEvent {
             c::EventKind::Skipped(c::Skipped { reason: skip_reason(s.reason), message_id: s.message_id })
         }
     };
-    c::InboxEvent { account_id: event.account_id, kind }
+    c::InboxEvent { account_id: event.account_id, kind, customer: event.customer.map(profile) }
+}
+
+fn profile(p: w::CustomerProfile) -> c::CustomerProfile {
+    c::CustomerProfile {
+        username: p.username,
+        name: p.name,
+        profile_pic: p.profile_pic,
+        anonymous: p.anonymous,
+        profile_pending: p.profile_pending,
+    }
 }
 
 fn skip_reason(reason: w::SkipReason) -> c::SkipReason {
@@ -77,13 +88,6 @@ fn message(m: w::Message) -> c::Message {
         story: m.story.map(|s| c::StoryRef { url: s.url, id: s.id, expires_at: s.expires_at }),
         reply_to: m.reply_to,
         quick_reply: m.quick_reply,
-        customer: c::CustomerProfile {
-            username: m.customer.username,
-            name: m.customer.name,
-            profile_pic: m.customer.profile_pic,
-            anonymous: m.customer.anonymous,
-            profile_pending: m.customer.profile_pending,
-        },
     }
 }
 
@@ -99,5 +103,12 @@ fn attachment(a: w::Attachment) -> c::Attachment {
         w::AttachmentType::IgPost => c::AttachmentType::IgPost,
         w::AttachmentType::Unknown => c::AttachmentType::Unknown,
     };
-    c::Attachment { kind, raw_type: a.raw_type, url: a.url, expires_at: a.expires_at, title: a.title }
+    c::Attachment {
+        kind,
+        raw_type: a.raw_type,
+        url: a.url,
+        expires_at: a.expires_at,
+        title: a.title,
+        media_id: a.media_id,
+    }
 }

@@ -188,9 +188,12 @@ fn event_out(event: core_ev::InboxEvent) -> types::InboxEvent {
             text: e.text,
             edit_count: e.edit_count,
         }),
-        K::Read(r) => {
-            W::Read(types::ReadReceipt { message_id: r.message_id, customer_id: r.customer_id, timestamp: r.timestamp })
-        }
+        K::Read(r) => W::Read(types::ReadReceipt {
+            message_id: r.message_id,
+            watermark: r.watermark,
+            customer_id: r.customer_id,
+            timestamp: r.timestamp,
+        }),
         K::Postback(p) => W::Postback(types::Postback {
             message_id: p.message_id,
             customer_id: p.customer_id,
@@ -207,7 +210,17 @@ fn event_out(event: core_ev::InboxEvent) -> types::InboxEvent {
         }),
         K::Skipped(s) => W::Skipped(types::Skipped { reason: skip_reason_out(s.reason), message_id: s.message_id }),
     };
-    types::InboxEvent { account_id: event.account_id, kind }
+    types::InboxEvent { account_id: event.account_id, kind, customer: event.customer.map(profile_out) }
+}
+
+fn profile_out(p: core_ev::CustomerProfile) -> types::CustomerProfile {
+    types::CustomerProfile {
+        username: p.username,
+        name: p.name,
+        profile_pic: p.profile_pic,
+        anonymous: p.anonymous,
+        profile_pending: p.profile_pending,
+    }
 }
 
 fn skip_reason_out(reason: core_ev::SkipReason) -> types::SkipReason {
@@ -233,13 +246,6 @@ fn message_out(m: core_ev::Message) -> types::Message {
         story: m.story.map(|s| types::StoryRef { url: s.url, id: s.id, expires_at: s.expires_at }),
         reply_to: m.reply_to,
         quick_reply: m.quick_reply,
-        customer: types::CustomerProfile {
-            username: m.customer.username,
-            name: m.customer.name,
-            profile_pic: m.customer.profile_pic,
-            anonymous: m.customer.anonymous,
-            profile_pending: m.customer.profile_pending,
-        },
     }
 }
 
@@ -257,5 +263,12 @@ fn attachment_out(a: core_ev::Attachment) -> types::Attachment {
         K::IgPost => W::IgPost,
         K::Unknown => W::Unknown,
     };
-    types::Attachment { type_: kind, raw_type: a.raw_type, url: a.url, expires_at: a.expires_at, title: a.title }
+    types::Attachment {
+        type_: kind,
+        raw_type: a.raw_type,
+        url: a.url,
+        expires_at: a.expires_at,
+        title: a.title,
+        media_id: a.media_id,
+    }
 }

@@ -10,6 +10,9 @@ pub struct InboxEvent {
     pub account_id: String,
     #[serde(flatten)]
     pub kind: EventKind,
+    /// The customer concerned, when known (identity keys for merging records: account id + IGSID + username).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerProfile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,6 +55,8 @@ pub struct Attachment {
     pub expires_at: Option<TimestampMs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,7 +98,6 @@ pub struct Message {
     pub reply_to: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quick_reply: Option<String>,
-    pub customer: CustomerProfile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -142,7 +146,10 @@ pub struct MessageEdit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ReadReceipt {
-    pub message_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "time::serialize_opt")]
+    pub watermark: Option<TimestampMs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     #[serde(serialize_with = "time::serialize")]

@@ -1,15 +1,14 @@
 //! Inbound translation: one signed webhook delivery in, inbox events out, each delivered once.
 
 use crate::error::{ConnectorError, codes};
-use crate::events::{CustomerProfile, EventKind, InboxEvent, Message, SkipReason, Skipped};
+use crate::events::{EventKind, InboxEvent, SkipReason, Skipped};
+use crate::items::{Translated, Translator};
 use crate::keys;
 use crate::ports::{Http, Storage, StorageError};
-use crate::profile;
 use crate::settings::Filters;
 use crate::signature;
 use crate::time::TimestampMs;
-use crate::webhook::{Entry, Envelope, Item, RawMessage};
-use std::collections::HashMap;
+use crate::webhook::{Entry, Envelope, Item};
 
 /// Real deliveries are a few KB; this is generous.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -56,26 +55,35 @@ pub fn translate(
         return Err(ConnectorError::new(codes::BAD_SIGNATURE, message));
     }
     let envelope = parse_envelope(delivery.body)?;
-    let mut translator = Translator { storage, http, received_at: delivery.received_at, profiles: HashMap::new() };
+    let mut translator = Translator::new(storage, http, delivery.received_at, options.filters);
     let mut events = Vec::new();
     for raw_entry in envelope.entry.unwrap_or_default() {
-        let Ok(entry) = serde_json::from_str::<Entry<'_>>(raw_entry.get()) else {
-            events.push(skipped(String::new(), SkipReason::MalformedItem, None));
-            continue;
+        let entry = match serde_json::from_str::<Entry<'_>>(raw_entry.get()) {
+            Ok(entry) if keys::is_valid_id(&entry.id) => entry,
+            _ => {
+                events.push(skipped(String::new(), SkipReason::MalformedItem));
+                continue;
+            }
         };
-        if !keys::is_valid_id(&entry.id) {
-            events.push(skipped(String::new(), SkipReason::MalformedItem, None));
-            continue;
-        }
+        // Comments and mentions (`changes`) are not messaging: skipped per entry, never failing the delivery.
         if entry.changes.is_some() && entry.messaging.is_empty() && entry.standby.is_empty() {
-            events.push(skipped(entry.id.clone(), SkipReason::Unsupported, None));
+            events.push(skipped(entry.id.clone(), SkipReason::Unsupported));
         }
         for raw_item in entry.messaging.iter().chain(&entry.standby) {
-            let kind = match serde_json::from_str::<Item>(raw_item.get()) {
+            let translated = match serde_json::from_str::<Item>(raw_item.get()) {
                 Ok(item) => translator.item(&entry.id, item).map_err(storage_unavailable)?,
-                Err(_) => EventKind::Skipped(Skipped { reason: SkipReason::MalformedItem, message_id: None }),
+                Err(_) => Translated {
+                    kind: EventKind::Skipped(Skipped { reason: SkipReason::MalformedItem, message_id: None }),
+                    customer_id: None,
+                },
             };
-            events.push(InboxEvent { account_id: entry.id.clone(), kind });
+            let customer = match &translated.customer_id {
+                Some(id) if !matches!(translated.kind, EventKind::Skipped(_)) => {
+                    Some(translator.profile(&entry.id, id).map_err(storage_unavailable)?)
+                }
+                _ => None,
+            };
+            events.push(InboxEvent { account_id: entry.id.clone(), kind: translated.kind, customer });
         }
     }
     Ok(events)
@@ -107,80 +115,8 @@ fn storage_unavailable(error: StorageError) -> ConnectorError {
     ConnectorError::new(codes::STORAGE_UNAVAILABLE, format!("storage failed, the delivery must be retried: {error:?}"))
 }
 
-fn skipped(account_id: String, reason: SkipReason, message_id: Option<String>) -> InboxEvent {
-    InboxEvent { account_id, kind: EventKind::Skipped(Skipped { reason, message_id }) }
-}
-
-struct Translator<'a, S, H> {
-    storage: &'a S,
-    http: &'a H,
-    received_at: TimestampMs,
-    /// Profiles already looked up in this delivery, so a batch asks Graph (and waits on it) once per customer.
-    profiles: HashMap<(String, String), CustomerProfile>,
-}
-
-impl<S: Storage, H: Http> Translator<'_, S, H> {
-    fn item(&mut self, account_id: &str, item: Item) -> Result<EventKind, StorageError> {
-        let skip = |reason, message_id| Ok(EventKind::Skipped(Skipped { reason, message_id }));
-        let (Some(sender), Some(recipient), Some(timestamp)) = (item.sender, item.recipient, item.timestamp) else {
-            return skip(SkipReason::MalformedItem, None);
-        };
-        let Some(message) = item.message else { return skip(SkipReason::Unsupported, None) };
-        let customer_id = if message.is_echo { recipient.id } else { sender.id };
-        if !keys::is_valid_id(&customer_id) || message.mid.is_empty() {
-            return skip(SkipReason::MalformedItem, None);
-        }
-        if !is_plain_text(&message) {
-            return skip(SkipReason::Unsupported, Some(message.mid));
-        }
-        if let Some(reason) = self.first_sighting(&message)? {
-            return skip(reason, Some(message.mid));
-        }
-        let customer = self.profile(account_id, &customer_id)?;
-        let is_echo = message.is_echo;
-        let message = Message {
-            message_id: message.mid,
-            customer_id,
-            timestamp,
-            text: message.text,
-            attachments: Vec::new(),
-            story: None,
-            reply_to: message.reply_to.and_then(|r| r.mid),
-            quick_reply: message.quick_reply.map(|q| q.payload),
-            customer,
-        };
-        Ok(if is_echo { EventKind::Echo(message) } else { EventKind::CustomerMessage(message) })
-    }
-
-    /// Marks the message as seen, atomically; the reason to skip it when it was seen before.
-    fn first_sighting(&self, message: &RawMessage) -> Result<Option<SkipReason>, StorageError> {
-        let key = keys::seen_message(&message.mid);
-        if self.storage.insert_if_absent(&key, keys::SEEN_INBOUND)? {
-            return Ok(None);
-        }
-        let sent_by_us = message.is_echo && self.storage.get(&key)?.as_deref() == Some(keys::SEEN_SENT);
-        Ok(Some(if sent_by_us { SkipReason::OwnSendEcho } else { SkipReason::Duplicate }))
-    }
-
-    fn profile(&mut self, account_id: &str, customer_id: &str) -> Result<CustomerProfile, StorageError> {
-        let memo_key = (account_id.to_owned(), customer_id.to_owned());
-        if let Some(known) = self.profiles.get(&memo_key) {
-            return Ok(known.clone());
-        }
-        let found = profile::lookup(self.storage, self.http, account_id, customer_id, self.received_at)?;
-        self.profiles.insert(memo_key, found.clone());
-        Ok(found)
-    }
-}
-
-/// The kinds this version translates: text, with an optional inline reply or quick reply.
-fn is_plain_text(message: &RawMessage) -> bool {
-    let replies_to_story = message.reply_to.as_ref().is_some_and(|r| r.story.is_some());
-    message.text.is_some()
-        && message.attachments.is_none()
-        && !message.is_deleted
-        && !message.is_unsupported
-        && !replies_to_story
+fn skipped(account_id: String, reason: SkipReason) -> InboxEvent {
+    InboxEvent { account_id, kind: EventKind::Skipped(Skipped { reason, message_id: None }), customer: None }
 }
 
 /// Answers Meta's subscription handshake: the challenge when the mode is `subscribe` and the token matches.

@@ -40,3 +40,9 @@ pub fn is_valid_id(id: &str) -> bool {
 pub const SEEN_INBOUND: &[u8] = b"in";
 /// The value of `seen_message` when this connector sent the message: its echo is then `own-send-echo`.
 pub const SEEN_SENT: &[u8] = b"sent";
+
+/// Set when an event without a message id of its own (reaction, read, edit, unsend, postback, referral) has been
+/// delivered: its identity is the hash of its parts, so a redelivery finds it.
+pub fn seen_event(parts: &[&str]) -> String {
+    format!("seen/event/{}", hex::sha256(&parts.join("\u{1f}")))
+}

@@ -1,8 +1,8 @@
 //! Meta's webhook payloads as they arrive. Items are kept raw until translated one by one, so that a malformed
-//! item costs only itself.
+//! item costs only itself. Ids are accepted as strings or numbers, and unknown fields are ignored.
 
-use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 #[derive(Deserialize)]
@@ -14,6 +14,7 @@ pub(crate) struct Envelope<'a> {
 
 #[derive(Deserialize)]
 pub(crate) struct Entry<'a> {
+    #[serde(deserialize_with = "id")]
     pub id: String,
     #[serde(borrow, default)]
     pub messaging: Vec<&'a RawValue>,
@@ -25,15 +26,22 @@ pub(crate) struct Entry<'a> {
 
 #[derive(Deserialize)]
 pub(crate) struct Party {
+    #[serde(deserialize_with = "id")]
     pub id: String,
 }
 
+/// One `messaging[]` item: exactly one of the event keys is expected.
 #[derive(Deserialize)]
 pub(crate) struct Item {
     pub sender: Option<Party>,
     pub recipient: Option<Party>,
     pub timestamp: Option<u64>,
     pub message: Option<RawMessage>,
+    pub message_edit: Option<RawEdit>,
+    pub reaction: Option<RawReaction>,
+    pub read: Option<RawRead>,
+    pub postback: Option<RawPostback>,
+    pub referral: Option<RawReferral>,
 }
 
 #[derive(Deserialize)]
@@ -46,20 +54,111 @@ pub(crate) struct RawMessage {
     pub is_deleted: bool,
     #[serde(default)]
     pub is_unsupported: bool,
-    pub attachments: Option<IgnoredAny>,
+    #[serde(default)]
+    pub attachments: Vec<RawAttachment>,
     pub reply_to: Option<ReplyTo>,
     pub quick_reply: Option<QuickReply>,
 }
 
 #[derive(Deserialize)]
+pub(crate) struct RawAttachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payload: Option<RawPayload>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct RawPayload {
+    pub url: Option<String>,
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub ig_post_media_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub reel_video_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub story_media_id: Option<String>,
+    pub story_media_url: Option<String>,
+}
+
+#[derive(Deserialize)]
 pub(crate) struct ReplyTo {
     pub mid: Option<String>,
-    pub story: Option<IgnoredAny>,
+    pub story: Option<RawStory>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawStory {
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub id: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(crate) struct QuickReply {
     pub payload: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawEdit {
+    pub mid: String,
+    pub text: Option<String>,
+    /// A number in Meta's Messenger reference, a quoted string in its Instagram example: both are accepted.
+    #[serde(default, deserialize_with = "opt_id")]
+    pub num_edit: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawReaction {
+    pub mid: String,
+    pub action: String,
+    pub reaction: Option<String>,
+    pub emoji: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawRead {
+    pub mid: Option<String>,
+    pub watermark: Option<u64>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawPostback {
+    pub mid: Option<String>,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub payload: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawReferral {
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub source: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdForm {
+    Text(String),
+    Number(u64),
+}
+
+fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match IdForm::deserialize(d)? {
+        IdForm::Text(text) => text,
+        IdForm::Number(n) => n.to_string(),
+    })
+}
+
+fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<IdForm>::deserialize(d)?.map(|form| match form {
+        IdForm::Text(text) => text,
+        IdForm::Number(n) => n.to_string(),
+    }))
 }
 
 /// Whether JSON `text` nests deeper than `limit` arrays and objects. Checked before parsing, so that no parser
@@ -100,5 +199,15 @@ mod tests {
         assert!(!nests_deeper_than(br#"{"a":"[[[[[[\"[[[["}"#, 2));
         assert!(nests_deeper_than(b"[[[", 2));
         assert!(!nests_deeper_than(b"[[]]", 2));
+    }
+
+    #[test]
+    fn ids_and_edit_counts_come_as_strings_or_numbers() {
+        let edit: RawEdit = serde_json::from_str(r#"{"mid":"m","num_edit":"2"}"#).unwrap();
+        assert_eq!(edit.num_edit.as_deref(), Some("2"));
+        let edit: RawEdit = serde_json::from_str(r#"{"mid":"m","num_edit":0}"#).unwrap();
+        assert_eq!(edit.num_edit.as_deref(), Some("0"));
+        let party: Party = serde_json::from_str(r#"{"id":17841400000000001}"#).unwrap();
+        assert_eq!(party.id, "17841400000000001");
     }
 }

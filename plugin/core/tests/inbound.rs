@@ -24,7 +24,8 @@ fn text_message_then_its_redelivery() {
     let events = run(&fixture("text.json"), &storage).unwrap();
     let EventKind::CustomerMessage(message) = &events[0].kind else { panic!("{:?}", events[0].kind) };
     assert_eq!(message.customer_id, "1098765432100001");
-    assert!(message.customer.anonymous && message.customer.profile_pending, "no token: pending");
+    let customer = events[0].customer.as_ref().unwrap();
+    assert!(customer.anonymous && customer.profile_pending, "no token: pending");
     let again = run(&fixture("duplicate-delivery.json"), &storage).unwrap();
     assert!(matches!(&again[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate));
 }

@@ -1,0 +1,289 @@
+//! One `messaging[]` item into one inbox event: every kind Meta sends, each delivered once.
+
+use crate::attachments;
+use crate::events::{
+    CustomerProfile, EventKind, Message, MessageEdit, MessageRef, Postback, Reaction, ReactionAction, ReadReceipt,
+    Referral, SkipReason, Skipped, StoryRef,
+};
+use crate::keys;
+use crate::ports::{Http, Storage, StorageError};
+use crate::profile;
+use crate::settings::{self, Filters};
+use crate::time::{DAY_MS, TimestampMs};
+use crate::webhook::{Item, RawEdit, RawMessage, RawPostback, RawReaction, RawRead, RawReferral};
+use std::collections::HashMap;
+
+/// An item's event, and the customer it concerns (for the profile).
+pub(crate) struct Translated {
+    pub kind: EventKind,
+    pub customer_id: Option<String>,
+}
+
+impl Translated {
+    fn skipped(reason: SkipReason, message_id: Option<String>) -> Self {
+        Self { kind: EventKind::Skipped(Skipped { reason, message_id }), customer_id: None }
+    }
+
+    fn malformed() -> Self {
+        Self::skipped(SkipReason::MalformedItem, None)
+    }
+
+    fn of(kind: EventKind, customer_id: &str) -> Self {
+        Self { kind, customer_id: Some(customer_id.to_owned()) }
+    }
+}
+
+/// Translates the items of one delivery, remembering per-delivery lookups (profiles, filters).
+pub(crate) struct Translator<'a, S, H> {
+    pub storage: &'a S,
+    pub http: &'a H,
+    pub received_at: TimestampMs,
+    pub filter_override: Option<Filters>,
+    profiles: HashMap<(String, String), CustomerProfile>,
+    filters: HashMap<String, Filters>,
+}
+
+impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
+    pub fn new(storage: &'a S, http: &'a H, received_at: TimestampMs, filter_override: Option<Filters>) -> Self {
+        Self { storage, http, received_at, filter_override, profiles: HashMap::new(), filters: HashMap::new() }
+    }
+
+    pub fn item(&mut self, account_id: &str, item: Item) -> Result<Translated, StorageError> {
+        let Some(at) = item.timestamp else { return Ok(Translated::malformed()) };
+        let sender = item.sender.map(|p| p.id).filter(|id| keys::is_valid_id(id));
+        let recipient = item.recipient.map(|p| p.id).filter(|id| keys::is_valid_id(id));
+        if let Some(read) = item.read {
+            return self.read(account_id, sender, at, read);
+        }
+        let Some(sender) = sender else { return Ok(Translated::malformed()) };
+        if let Some(message) = item.message {
+            // An echo goes from the business to the customer: the customer is its recipient.
+            let customer = if message.is_echo { recipient } else { Some(sender) };
+            return match customer {
+                Some(customer) => self.message(account_id, &customer, at, message),
+                None => Ok(Translated::malformed()),
+            };
+        }
+        if let Some(edit) = item.message_edit {
+            return self.edit(account_id, &sender, at, edit);
+        }
+        if let Some(reaction) = item.reaction {
+            return self.reaction(account_id, &sender, at, reaction);
+        }
+        if let Some(postback) = item.postback {
+            return self.postback(account_id, &sender, at, postback);
+        }
+        if let Some(referral) = item.referral {
+            return self.referral(account_id, &sender, at, referral);
+        }
+        Ok(Translated::skipped(SkipReason::Unsupported, None))
+    }
+
+    /// The customer's profile, once per delivery.
+    pub fn profile(&mut self, account_id: &str, customer_id: &str) -> Result<CustomerProfile, StorageError> {
+        let memo_key = (account_id.to_owned(), customer_id.to_owned());
+        if let Some(known) = self.profiles.get(&memo_key) {
+            return Ok(known.clone());
+        }
+        let found = profile::lookup(self.storage, self.http, account_id, customer_id, self.received_at)?;
+        self.profiles.insert(memo_key, found.clone());
+        Ok(found)
+    }
+
+    fn message(
+        &mut self,
+        account: &str,
+        customer: &str,
+        at: TimestampMs,
+        m: RawMessage,
+    ) -> Result<Translated, StorageError> {
+        if m.mid.is_empty() {
+            return Ok(Translated::malformed());
+        }
+        if m.is_deleted {
+            let unsent = MessageRef { message_id: m.mid, customer_id: customer.to_owned(), timestamp: at };
+            let key = keys::seen_event(&["deleted", account, &unsent.message_id]);
+            return self.once(&key, EventKind::MessageDeleted(unsent), customer);
+        }
+        if let Some(reason) = self.first_sighting(&m)? {
+            return Ok(Translated::skipped(reason, Some(m.mid)));
+        }
+        if m.is_unsupported {
+            return Ok(Translated::skipped(SkipReason::Unsupported, Some(m.mid)));
+        }
+        let attachments = attachments::translate(m.attachments, at);
+        let (reply_to, story) = match m.reply_to {
+            Some(reply) => (
+                reply.mid,
+                reply
+                    .story
+                    .and_then(|s| Some(StoryRef { url: s.url?, id: s.id, expires_at: at.saturating_add(DAY_MS) })),
+            ),
+            None => (None, None),
+        };
+        if m.text.is_none() && attachments.is_empty() && story.is_none() {
+            // View-once media and the like: nothing apps can show.
+            return Ok(Translated::skipped(SkipReason::Unsupported, Some(m.mid)));
+        }
+        if !m.is_echo {
+            let filters = self.filters(account)?;
+            if filters.skip_story_mentions && attachments::is_story_mention(&attachments) {
+                return Ok(Translated::skipped(SkipReason::StoryMentionFiltered, Some(m.mid)));
+            }
+            if filters.skip_shares && attachments::is_share(&attachments) {
+                return Ok(Translated::skipped(SkipReason::ShareFiltered, Some(m.mid)));
+            }
+        }
+        let message = Message {
+            message_id: m.mid,
+            customer_id: customer.to_owned(),
+            timestamp: at,
+            text: m.text,
+            attachments,
+            story,
+            reply_to,
+            quick_reply: m.quick_reply.map(|q| q.payload),
+        };
+        let kind = if m.is_echo { EventKind::Echo(message) } else { EventKind::CustomerMessage(message) };
+        Ok(Translated::of(kind, customer))
+    }
+
+    fn edit(&mut self, account: &str, customer: &str, at: TimestampMs, e: RawEdit) -> Result<Translated, StorageError> {
+        let count = e.num_edit.as_deref().unwrap_or("");
+        let key = keys::seen_event(&["edit", account, &e.mid, count, e.text.as_deref().unwrap_or("")]);
+        let edit_count = count.parse().ok();
+        let edit = MessageEdit {
+            message_id: e.mid,
+            customer_id: customer.to_owned(),
+            timestamp: at,
+            text: e.text,
+            edit_count,
+        };
+        self.once(&key, EventKind::MessageEdited(edit), customer)
+    }
+
+    fn reaction(
+        &mut self,
+        account: &str,
+        customer: &str,
+        at: TimestampMs,
+        r: RawReaction,
+    ) -> Result<Translated, StorageError> {
+        let action = match r.action.as_str() {
+            "react" => ReactionAction::React,
+            "unreact" => ReactionAction::Unreact,
+            _ => return Ok(Translated::malformed()),
+        };
+        let stamp = at.to_string();
+        let name = r.reaction.as_deref().unwrap_or("");
+        let key = keys::seen_event(&["reaction", account, customer, &r.mid, &r.action, name, &stamp]);
+        let reaction = Reaction {
+            message_id: r.mid,
+            customer_id: customer.to_owned(),
+            timestamp: at,
+            action,
+            reaction: r.reaction,
+            emoji: r.emoji,
+        };
+        self.once(&key, EventKind::Reaction(reaction), customer)
+    }
+
+    /// A read may come with no sender at all (seen in real traffic): it is still reported, for its message.
+    fn read(
+        &mut self,
+        account: &str,
+        customer: Option<String>,
+        at: TimestampMs,
+        r: RawRead,
+    ) -> Result<Translated, StorageError> {
+        if r.mid.is_none() && r.watermark.is_none() {
+            return Ok(Translated::malformed());
+        }
+        let (stamp, watermark) = (at.to_string(), r.watermark.map(|w| w.to_string()).unwrap_or_default());
+        let who = customer.as_deref().unwrap_or("");
+        let key = keys::seen_event(&["read", account, who, r.mid.as_deref().unwrap_or(""), &watermark, &stamp]);
+        let read =
+            ReadReceipt { message_id: r.mid, watermark: r.watermark, customer_id: customer.clone(), timestamp: at };
+        let mut translated = self.once(&key, EventKind::Read(read), who)?;
+        translated.customer_id = translated.customer_id.filter(|_| customer.is_some());
+        Ok(translated)
+    }
+
+    fn postback(
+        &mut self,
+        account: &str,
+        customer: &str,
+        at: TimestampMs,
+        p: RawPostback,
+    ) -> Result<Translated, StorageError> {
+        let stamp = at.to_string();
+        let key =
+            keys::seen_event(&["postback", account, customer, p.mid.as_deref().unwrap_or(""), &p.payload, &stamp]);
+        let postback = Postback {
+            message_id: p.mid,
+            customer_id: customer.to_owned(),
+            timestamp: at,
+            title: p.title,
+            payload: p.payload,
+        };
+        self.once(&key, EventKind::Postback(postback), customer)
+    }
+
+    fn referral(
+        &mut self,
+        account: &str,
+        customer: &str,
+        at: TimestampMs,
+        r: RawReferral,
+    ) -> Result<Translated, StorageError> {
+        let stamp = at.to_string();
+        let (reference, kind) = (r.reference.as_deref().unwrap_or(""), r.kind.as_deref().unwrap_or(""));
+        let key = keys::seen_event(&["referral", account, customer, &r.source, reference, kind, &stamp]);
+        let referral = Referral {
+            customer_id: customer.to_owned(),
+            timestamp: at,
+            source: r.source,
+            reference: r.reference,
+            referral_type: r.kind,
+        };
+        self.once(&key, EventKind::Referral(referral), customer)
+    }
+
+    /// The event the first time its key is seen, `skipped` / `duplicate` after.
+    fn once(&self, key: &str, kind: EventKind, customer: &str) -> Result<Translated, StorageError> {
+        if self.storage.insert_if_absent(key, keys::SEEN_INBOUND)? {
+            return Ok(Translated::of(kind, customer));
+        }
+        let message_id = match &kind {
+            EventKind::MessageDeleted(m) => Some(m.message_id.clone()),
+            EventKind::MessageEdited(e) => Some(e.message_id.clone()),
+            EventKind::Reaction(r) => Some(r.message_id.clone()),
+            EventKind::Read(r) => r.message_id.clone(),
+            EventKind::Postback(p) => p.message_id.clone(),
+            _ => None,
+        };
+        Ok(Translated::skipped(SkipReason::Duplicate, message_id))
+    }
+
+    /// Marks the message as seen, atomically; the reason to skip it when it was seen before.
+    fn first_sighting(&self, message: &RawMessage) -> Result<Option<SkipReason>, StorageError> {
+        let key = keys::seen_message(&message.mid);
+        if self.storage.insert_if_absent(&key, keys::SEEN_INBOUND)? {
+            return Ok(None);
+        }
+        let sent_by_us = message.is_echo && self.storage.get(&key)?.as_deref() == Some(keys::SEEN_SENT);
+        Ok(Some(if sent_by_us { SkipReason::OwnSendEcho } else { SkipReason::Duplicate }))
+    }
+
+    fn filters(&mut self, account: &str) -> Result<Filters, StorageError> {
+        if let Some(forced) = self.filter_override {
+            return Ok(forced);
+        }
+        if let Some(known) = self.filters.get(account) {
+            return Ok(*known);
+        }
+        let stored = settings::filters(self.storage, account)?;
+        self.filters.insert(account.to_owned(), stored);
+        Ok(stored)
+    }
+}
