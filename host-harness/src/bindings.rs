@@ -4,6 +4,7 @@ wasmtime::component::bindgen!({
     world: "messenger-connector",
     path: "../wit",
     imports: { default: trappable },
+    additional_derives: [PartialEq],
 });
 
 pub use exports::helpdesk::messenger_connector::{expiry, inbound, outbound};

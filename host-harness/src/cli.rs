@@ -37,6 +37,29 @@ pub struct Cli {
 enum Command {
     /// Translates one webhook body into inbox events (a JSON array, in delivery order).
     Inbound(InboundArgs),
+    /// Answers Meta's subscription handshake; the expected token comes from MESSENGER_VERIFY_TOKEN.
+    Handshake(HandshakeArgs),
+    /// Shows an account's stored inbound filters, or changes them with the flags given.
+    Filters(FiltersArgs),
+}
+
+#[derive(Args)]
+struct HandshakeArgs {
+    /// The verification request's query string (`hub.mode=subscribe&hub.verify_token=...&hub.challenge=...`).
+    query: String,
+}
+
+#[derive(Args)]
+struct FiltersArgs {
+    /// The Instagram account id.
+    #[arg(long)]
+    account: String,
+    /// Store whether story mentions are skipped.
+    #[arg(long, value_name = "BOOL")]
+    skip_story_mentions: Option<bool>,
+    /// Store whether shared posts and reels are skipped.
+    #[arg(long, value_name = "BOOL")]
+    skip_shares: Option<bool>,
 }
 
 #[derive(Args)]
@@ -124,6 +147,8 @@ fn to_json(value: &impl serde::Serialize) -> String {
 fn execute(cli: &Cli) -> Result<String, Failure> {
     match &cli.command {
         Command::Inbound(args) => inbound_command(cli, args),
+        Command::Handshake(args) => handshake_command(cli, args),
+        Command::Filters(args) => filters_command(cli, args),
     }
 }
 
@@ -172,6 +197,30 @@ fn inbound_command(cli: &Cli, args: &InboundArgs) -> Result<String, Failure> {
     let options = inbound::TranslateOptions { app_secret, filters };
     let events = harness(cli)?.translate(&delivery, &options)?;
     Ok(to_json(&events))
+}
+
+fn handshake_command(cli: &Cli, args: &HandshakeArgs) -> Result<String, Failure> {
+    let expected = std::env::var("MESSENGER_VERIFY_TOKEN").ok().filter(|t| !t.is_empty()).ok_or_else(|| {
+        Failure::input("missing-verify-token", "set MESSENGER_VERIFY_TOKEN to the verify token configured at Meta")
+    })?;
+    let challenge = harness(cli)?.verify_subscription(&crate::handshake::from_query(&args.query), &expected)?;
+    Ok(to_json(&serde_json::json!({ "challenge": challenge })))
+}
+
+fn filters_command(cli: &Cli, args: &FiltersArgs) -> Result<String, Failure> {
+    let harness = harness(cli)?;
+    let mut filters = harness.filters(&args.account)?;
+    if args.skip_story_mentions.is_some() || args.skip_shares.is_some() {
+        filters.skip_story_mentions = args.skip_story_mentions.unwrap_or(filters.skip_story_mentions);
+        filters.skip_shares = args.skip_shares.unwrap_or(filters.skip_shares);
+        harness.set_filters(&args.account, filters)?;
+    }
+    let json = serde_json::json!({
+        "account-id": args.account,
+        "skip-story-mentions": filters.skip_story_mentions,
+        "skip-shares": filters.skip_shares,
+    });
+    Ok(to_json(&json))
 }
 
 /// Reads a file (or stdin for `-`), refusing it without buffering more than `cap` bytes.

@@ -153,6 +153,18 @@ impl Harness {
         self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_evaluate(store, link))
     }
 
+    /// The stored filters of an account (`inbound.get-filters`).
+    pub fn filters(&self, account_id: &str) -> Result<inbound::Filters, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_get_filters(store, account_id))
+    }
+
+    /// Stores the filters of an account (`inbound.set-filters`).
+    pub fn set_filters(&self, account_id: &str, filters: inbound::Filters) -> Result<(), CallError> {
+        self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_inbound().call_set_filters(store, account_id, filters)
+        })
+    }
+
     /// Sends a validated plan (`outbound.send`).
     pub fn send_plan(
         &self,

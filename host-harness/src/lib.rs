@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod cli;
 mod convert;
 pub mod engine;
+pub mod handshake;
 pub mod harness;
 pub mod http;
 pub mod limits;

@@ -76,7 +76,7 @@ fn invalid_account(account_id: &str) -> Result<(), types::ErrorInfo> {
     } else {
         Err(error_info(ConnectorError::new(
             messenger_core::codes::INVALID_ACCOUNT_ID,
-            "an account id is digits, at most 128",
+            "an account id is 1 to 128 letters, digits, `_` or `-`",
         )))
     }
 }
