@@ -1,6 +1,8 @@
 //! Shared pieces of the end-to-end tests: the public fixtures, a fake Graph API on a loopback port, and a
 //! harness wired to both.
 
+pub mod generate;
+
 use messenger_harness::http::EgressPolicy;
 use messenger_harness::storage::Database;
 use messenger_harness::{Harness, HarnessConfig};

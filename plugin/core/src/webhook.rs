@@ -147,18 +147,21 @@ enum IdForm {
     Number(u64),
 }
 
+impl From<IdForm> for String {
+    fn from(form: IdForm) -> Self {
+        match form {
+            IdForm::Text(text) => text,
+            IdForm::Number(n) => n.to_string(),
+        }
+    }
+}
+
 fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(match IdForm::deserialize(d)? {
-        IdForm::Text(text) => text,
-        IdForm::Number(n) => n.to_string(),
-    })
+    IdForm::deserialize(d).map(String::from)
 }
 
 fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<IdForm>::deserialize(d)?.map(|form| match form {
-        IdForm::Text(text) => text,
-        IdForm::Number(n) => n.to_string(),
-    }))
+    Ok(Option::<IdForm>::deserialize(d)?.map(String::from))
 }
 
 /// Whether JSON `text` nests deeper than `limit` arrays and objects. Checked before parsing, so that no parser
