@@ -77,3 +77,45 @@ fn meta_escaping_round_trips() {
     assert!(escaped.is_ascii() && escaped.contains("\\/") && escaped.contains("\\ud83d"));
     assert_eq!(serde_json::from_str::<String>(&escaped).unwrap(), text);
 }
+
+/// Bodies that are not deliveries (random bytes, fixtures cut or with bytes flipped), correctly signed so that
+/// they reach the parser: each is translated or refused with a typed error, never a trap.
+#[test]
+fn hostile_bodies_are_refused_never_a_fault() {
+    let graph = FakeGraph::with_profiles();
+    let harness = harness(Database::in_memory().unwrap(), &graph);
+    let fixtures: Vec<Vec<u8>> = ["text.json", "batch-multi-entry.json", "story-reply.json", "reaction-react.json"]
+        .iter()
+        .map(|name| messenger_e2e::webhook(name))
+        .collect();
+    let mutated = (
+        0..fixtures.len(),
+        any::<usize>(),
+        proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+        any::<bool>(),
+    )
+        .prop_map(move |(which, cut, flips, truncate)| {
+            let mut body = fixtures[which].clone();
+            for (at, byte) in flips {
+                let len = body.len();
+                body[at % len] = byte;
+            }
+            if truncate {
+                body.truncate(cut % (body.len() + 1));
+            }
+            body
+        });
+    let bodies = prop_oneof![proptest::collection::vec(any::<u8>(), 0..512), mutated];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 256, ..ProptestConfig::default() });
+    runner
+        .run(&bodies, |body| {
+            let headers = vec![("X-Hub-Signature-256".to_owned(), signature::sign(APP_SECRET.as_bytes(), &body))];
+            let delivery =
+                messenger_harness::bindings::inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
+            match harness.translate(&delivery, &messenger_e2e::options()) {
+                Ok(_) | Err(messenger_harness::CallError::Rejected(_)) => Ok(()),
+                Err(other) => Err(TestCaseError::fail(format!("{other:?}"))),
+            }
+        })
+        .unwrap();
+}
