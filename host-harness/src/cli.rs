@@ -3,6 +3,8 @@
 use crate::bindings::inbound;
 use crate::harness::{CallError, Harness, HarnessConfig};
 use crate::http::EgressPolicy;
+use crate::outbound_json;
+use crate::retry::RetryPolicy;
 use crate::storage::Database;
 use clap::{Args, Parser, Subcommand};
 use messenger_core::{ConnectorError, inbound::MAX_BODY_BYTES, keys, signature, time};
@@ -37,10 +39,24 @@ pub struct Cli {
 enum Command {
     /// Translates one webhook body into inbox events (a JSON array, in delivery order).
     Inbound(InboundArgs),
+    /// Validates a reply into a send plan and, with --send, sends it (with retries) and reports each message.
+    Outbound(OutboundArgs),
     /// Answers Meta's subscription handshake; the expected token comes from MESSENGER_VERIFY_TOKEN.
     Handshake(HandshakeArgs),
     /// Shows an account's stored inbound filters, or changes them with the flags given.
     Filters(FiltersArgs),
+}
+
+#[derive(Args)]
+struct OutboundArgs {
+    /// Send the plan through the Graph API (the account's token comes from storage or MESSENGER_ACCESS_TOKEN).
+    #[arg(long)]
+    send: bool,
+    /// Attempts per message when Graph answers `later`, the first included.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=10))]
+    max_attempts: u32,
+    /// The reply (DESIGN.md's REQUEST JSON): a file path, or `-` for stdin.
+    request: String,
 }
 
 #[derive(Args)]
@@ -83,32 +99,38 @@ struct InboundArgs {
     body: String,
 }
 
-/// A failure the CLI reports as `{"error":{...}}` with a nonzero exit code.
+/// A failure the CLI reports with a nonzero exit code: as `{"error":{...}}`, or as a report of its own.
 struct Failure {
     error: ConnectorError,
     exit: u8,
+    report: Option<String>,
 }
 
 impl Failure {
+    /// A failure whose stdout is already written as the contract says (e.g. `{"ok":false,...}`).
+    fn printed(report: String) -> Self {
+        Self { error: ConnectorError::new("", ""), exit: 1, report: Some(report) }
+    }
+
     fn input(code: &str, message: impl Into<String>) -> Self {
-        Self { error: ConnectorError::new(code, message), exit: 1 }
+        Self { error: ConnectorError::new(code, message), exit: 1, report: None }
     }
 }
 
 impl From<CallError> for Failure {
     fn from(error: CallError) -> Self {
         let exit = match error {
-            CallError::Rejected(_) => 1,
+            CallError::Rejected(_) | CallError::Invalid(_) => 1,
             CallError::PluginFault(_) => 3,
             CallError::Host(_) => 4,
         };
-        Self { error: error.to_error_info(), exit }
+        Self { error: error.to_error_info(), exit, report: None }
     }
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Self {
-        Self { error: ConnectorError::new("host-error", format!("{error:#}")), exit: 4 }
+        Self { error: ConnectorError::new("host-error", format!("{error:#}")), exit: 4, report: None }
     }
 }
 
@@ -135,6 +157,7 @@ where
 fn run_parsed(cli: &Cli) -> (String, u8) {
     match execute(cli) {
         Ok(json) => (json, 0),
+        Err(Failure { report: Some(report), exit, .. }) => (report, exit),
         Err(failure) => (to_json(&serde_json::json!({ "error": failure.error })), failure.exit),
     }
 }
@@ -147,6 +170,7 @@ fn to_json(value: &impl serde::Serialize) -> String {
 fn execute(cli: &Cli) -> Result<String, Failure> {
     match &cli.command {
         Command::Inbound(args) => inbound_command(cli, args),
+        Command::Outbound(args) => outbound_command(cli, args),
         Command::Handshake(args) => handshake_command(cli, args),
         Command::Filters(args) => filters_command(cli, args),
     }
@@ -197,6 +221,28 @@ fn inbound_command(cli: &Cli, args: &InboundArgs) -> Result<String, Failure> {
     let options = inbound::TranslateOptions { app_secret, filters };
     let events = harness(cli)?.translate(&delivery, &options)?;
     Ok(to_json(&events))
+}
+
+fn outbound_command(cli: &Cli, args: &OutboundArgs) -> Result<String, Failure> {
+    let request = read_capped(&args.request, 1 << 20)?;
+    let reply =
+        outbound_json::parse_request(&request, now_ms()).map_err(|error| Failure { error, exit: 1, report: None })?;
+    let harness = harness(cli)?;
+    let plan = match harness.validate_reply(&reply) {
+        Ok(plan) => plan,
+        Err(CallError::Invalid(errors)) => return Err(Failure::printed(to_json(&outbound_json::invalid(&errors)))),
+        Err(other) => return Err(other.into()),
+    };
+    let mut output = outbound_json::plan(&plan);
+    if !args.send {
+        return Ok(to_json(&output));
+    }
+    let policy = RetryPolicy { max_attempts: args.max_attempts, ..RetryPolicy::default() };
+    let outcomes = harness.send_with_retries(&plan, &policy)?;
+    output["deliveries"] = outbound_json::deliveries(&outcomes);
+    let all_sent = outcomes.iter().all(|o| matches!(o.status, crate::bindings::outbound::DeliveryStatus::Sent(_)));
+    output["sent"] = all_sent.into();
+    if all_sent { Ok(to_json(&output)) } else { Err(Failure::printed(to_json(&output))) }
 }
 
 fn handshake_command(cli: &Cli, args: &HandshakeArgs) -> Result<String, Failure> {

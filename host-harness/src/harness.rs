@@ -24,6 +24,8 @@ pub const PLUGIN_NAME: &str = "instagram";
 pub enum CallError {
     /// The component refused the input with a typed error; nothing was stored.
     Rejected(ConnectorError),
+    /// The component found the input invalid, with every problem; nothing was stored.
+    Invalid(Vec<ConnectorError>),
     /// The plugin trapped or hit a limit (deadline, memory); that instance is gone, nothing was stored.
     PluginFault(String),
     /// The host failed (storage, instantiation).
@@ -35,6 +37,9 @@ impl CallError {
     pub fn to_error_info(&self) -> ConnectorError {
         match self {
             Self::Rejected(error) => error.clone(),
+            Self::Invalid(errors) => {
+                errors.first().cloned().unwrap_or_else(|| ConnectorError::new("invalid", "invalid input"))
+            }
             Self::PluginFault(why) => ConnectorError::new("plugin-fault", why.clone()),
             Self::Host(error) => ConnectorError::new("host-error", format!("{error:#}")),
         }
@@ -110,9 +115,9 @@ impl Harness {
     }
 
     /// Runs one export on a fresh instance inside one storage transaction.
-    fn call<R>(
+    fn call<R, E: Refusal>(
         &self,
-        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, types::ErrorInfo>>,
+        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
         let session = self.database.begin(self.namespace.clone()).map_err(CallError::Host)?;
         let state = State::new(session, self.http.clone(), self.runtime.limits());
@@ -126,13 +131,30 @@ impl Harness {
             }
             Ok(Err(refusal)) => {
                 session.rollback().map_err(CallError::Host)?;
-                Err(CallError::Rejected(ConnectorError { code: refusal.code, message: refusal.message }))
+                Err(refusal.into_call_error())
             }
             Err(fault) => {
                 drop(session);
                 Err(CallError::PluginFault(describe_fault(&fault)))
             }
         }
+    }
+}
+
+/// A component's typed refusal, as a call error.
+trait Refusal {
+    fn into_call_error(self) -> CallError;
+}
+
+impl Refusal for types::ErrorInfo {
+    fn into_call_error(self) -> CallError {
+        CallError::Rejected(ConnectorError { code: self.code, message: self.message })
+    }
+}
+
+impl Refusal for Vec<types::ErrorInfo> {
+    fn into_call_error(self) -> CallError {
+        CallError::Invalid(self.into_iter().map(|e| ConnectorError { code: e.code, message: e.message }).collect())
     }
 }
 
@@ -165,7 +187,15 @@ impl Harness {
         })
     }
 
-    /// Sends a validated plan (`outbound.send`).
+    /// Validates a reply into a send plan (`outbound.validate`); every problem at once when invalid.
+    pub fn validate_reply(
+        &self,
+        reply: &crate::bindings::outbound::Reply,
+    ) -> Result<crate::bindings::outbound::SendPlan, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_outbound().call_validate(store, reply))
+    }
+
+    /// Sends a validated plan once (`outbound.send`); see `retry` for sending with retries.
     pub fn send_plan(
         &self,
         plan: &crate::bindings::outbound::SendPlan,

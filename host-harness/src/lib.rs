@@ -10,6 +10,8 @@ pub mod handshake;
 pub mod harness;
 pub mod http;
 pub mod limits;
+pub mod outbound_json;
+pub mod retry;
 pub mod state;
 pub mod storage;
 

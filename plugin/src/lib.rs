@@ -4,7 +4,7 @@ mod wit {
     wit_bindgen::generate!({ world: "messenger-connector", path: "../wit" });
 }
 
-use messenger_core::{ConnectorError, events as core_ev, inbound as core_in, ports, settings};
+use messenger_core::{ConnectorError, events as core_ev, inbound as core_in, outbound as core_out, ports, settings};
 use wit::exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
@@ -26,6 +26,9 @@ impl ports::Storage for HostStorage {
     }
     fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, ports::StorageError> {
         storage::insert_if_absent(key, value).map_err(storage_error)
+    }
+    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, ports::StorageError> {
+        storage::compare_and_swap(key, expected, new).map_err(storage_error)
     }
 }
 
@@ -130,11 +133,107 @@ fn not_yet(feature: &str) -> types::ErrorInfo {
 }
 
 impl outbound::Guest for Component {
-    fn validate(_: outbound::Reply) -> Result<outbound::SendPlan, Vec<types::ErrorInfo>> {
-        Err(vec![not_yet("outbound.validate")])
+    fn validate(reply: outbound::Reply) -> Result<outbound::SendPlan, Vec<types::ErrorInfo>> {
+        let reply = core_out::Reply {
+            account_id: reply.account_id,
+            customer_id: reply.customer_id,
+            now: reply.now,
+            author: match reply.author {
+                outbound::Author::Agent => core_out::Author::Agent,
+                outbound::Author::Bot => core_out::Author::Bot,
+            },
+            last_customer_message_at: reply.last_customer_message_at,
+            human_agent_tag: reply.human_agent_tag,
+            text: reply.text,
+            attachments: reply
+                .attachments
+                .into_iter()
+                .map(|a| core_out::OutgoingAttachment { url: a.url, mime_type: a.mime_type, size_bytes: a.size_bytes })
+                .collect(),
+        };
+        core_out::validate(&reply).map(plan_out).map_err(|errors| errors.into_iter().map(error_info).collect())
     }
-    fn send(_: outbound::SendPlan, _: u64) -> Result<Vec<outbound::DeliveryStatus>, types::ErrorInfo> {
-        Err(not_yet("outbound.send"))
+
+    fn send(plan: outbound::SendPlan, now: u64) -> Result<Vec<outbound::DeliveryStatus>, types::ErrorInfo> {
+        let statuses = core_out::send(&plan_in(plan), now, &HostStorage, &HostHttp).map_err(error_info)?;
+        Ok(statuses.into_iter().map(status_out).collect())
+    }
+}
+
+fn media_out(kind: core_out::MediaType) -> outbound::MediaType {
+    match kind {
+        core_out::MediaType::Image => outbound::MediaType::Image,
+        core_out::MediaType::Video => outbound::MediaType::Video,
+        core_out::MediaType::Audio => outbound::MediaType::Audio,
+        core_out::MediaType::File => outbound::MediaType::File,
+    }
+}
+
+fn plan_out(plan: core_out::SendPlan) -> outbound::SendPlan {
+    let messages = plan
+        .messages
+        .into_iter()
+        .map(|m| match m {
+            core_out::PlannedMessage::Text(text) => outbound::PlannedMessage::Text(text),
+            core_out::PlannedMessage::Attachment { kind, url } => {
+                outbound::PlannedMessage::Attachment(outbound::PlannedAttachment { type_: media_out(kind), url })
+            }
+        })
+        .collect();
+    outbound::SendPlan {
+        account_id: plan.account_id,
+        customer_id: plan.customer_id,
+        messages,
+        tag: plan.tag.map(|core_out::MessageTag::HumanAgent| outbound::MessageTag::HumanAgent),
+        window_closes_at: plan.window_closes_at,
+    }
+}
+
+fn plan_in(plan: outbound::SendPlan) -> core_out::SendPlan {
+    let messages = plan
+        .messages
+        .into_iter()
+        .map(|m| match m {
+            outbound::PlannedMessage::Text(text) => core_out::PlannedMessage::Text(text),
+            outbound::PlannedMessage::Attachment(a) => core_out::PlannedMessage::Attachment {
+                kind: match a.type_ {
+                    outbound::MediaType::Image => core_out::MediaType::Image,
+                    outbound::MediaType::Video => core_out::MediaType::Video,
+                    outbound::MediaType::Audio => core_out::MediaType::Audio,
+                    outbound::MediaType::File => core_out::MediaType::File,
+                },
+                url: a.url,
+            },
+        })
+        .collect();
+    core_out::SendPlan {
+        account_id: plan.account_id,
+        customer_id: plan.customer_id,
+        messages,
+        tag: plan.tag.map(|outbound::MessageTag::HumanAgent| core_out::MessageTag::HumanAgent),
+        window_closes_at: plan.window_closes_at,
+    }
+}
+
+fn status_out(status: core_out::DeliveryStatus) -> outbound::DeliveryStatus {
+    match status {
+        core_out::DeliveryStatus::Sent(mid) => outbound::DeliveryStatus::Sent(mid),
+        core_out::DeliveryStatus::NotAttempted => outbound::DeliveryStatus::NotAttempted,
+        core_out::DeliveryStatus::Failed(failure) => outbound::DeliveryStatus::Failed(outbound::SendError {
+            error: error_info(failure.error),
+            retry: match failure.retry {
+                core_out::Retry::Now => outbound::Retry::Now,
+                core_out::Retry::Later => outbound::Retry::Later,
+                core_out::Retry::Never => outbound::Retry::Never,
+                core_out::Retry::Reauthorize => outbound::Retry::Reauthorize,
+            },
+            graph: failure.graph.map(|g| types::GraphError {
+                code: g.code,
+                subcode: g.subcode,
+                is_transient: g.is_transient,
+                http_status: g.http_status,
+            }),
+        }),
     }
 }
 

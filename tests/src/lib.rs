@@ -46,6 +46,7 @@ pub struct Seen {
     pub method: String,
     pub url: String,
     pub authorization: Option<String>,
+    pub body: String,
 }
 
 type Responder = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
@@ -65,10 +66,13 @@ impl FakeGraph {
         let respond: Arc<Mutex<Arc<Responder>>> = Arc::new(Mutex::new(Arc::new(respond)));
         let (srv, log, responder) = (server.clone(), seen.clone(), respond.clone());
         let thread = std::thread::spawn(move || {
-            for request in srv.incoming_requests() {
+            for mut request in srv.incoming_requests() {
                 let authorization =
                     request.headers().iter().find(|h| h.field.equiv("authorization")).map(|h| h.value.to_string());
-                let entry = Seen { method: request.method().to_string(), url: request.url().to_owned(), authorization };
+                let mut body = String::new();
+                let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
+                let entry =
+                    Seen { method: request.method().to_string(), url: request.url().to_owned(), authorization, body };
                 let answer = responder.lock().unwrap().clone();
                 let (status, body) = answer(&entry);
                 log.lock().unwrap().push(entry);
@@ -139,6 +143,13 @@ pub fn signed_delivery(name: &str, received_at: u64) -> messenger_harness::bindi
 
 pub fn options() -> messenger_harness::bindings::inbound::TranslateOptions {
     messenger_harness::bindings::inbound::TranslateOptions { app_secret: APP_SECRET.into(), filters: None }
+}
+
+/// The value stored under `key` in any namespace, as text.
+pub fn stored_value(db_path: &std::path::Path, key: &str) -> Option<String> {
+    let conn = rusqlite::Connection::open(db_path).unwrap();
+    let value: Option<Vec<u8>> = conn.query_row("SELECT value FROM kv WHERE key = ?1", [key], |row| row.get(0)).ok();
+    value.map(|v| String::from_utf8_lossy(&v).into_owned())
 }
 
 /// Every row of the kv table, to prove what was (not) stored.

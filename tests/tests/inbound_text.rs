@@ -173,7 +173,7 @@ fn korean_and_emoji_text_arrives_byte_exact_from_both_encodings() {
 }
 
 #[test]
-fn exports_of_later_versions_answer_not_yet_available() {
+fn expiry_answers_not_yet_available_until_its_version() {
     let graph = FakeGraph::with_profiles();
     let harness = harness(Database::in_memory().unwrap(), &graph);
     let link = messenger_harness::bindings::expiry::Link {
@@ -186,16 +186,6 @@ fn exports_of_later_versions_answer_not_yet_available() {
         language: None,
     };
     assert!(matches!(harness.evaluate_link(&link), Err(CallError::Rejected(e)) if e.code == "not-yet-available"));
-    let plan = messenger_harness::bindings::outbound::SendPlan {
-        account_id: "17841400000000001".into(),
-        customer_id: "1098765432100001".into(),
-        messages: vec![],
-        tag: None,
-        window_closes_at: RECEIVED_AT,
-    };
-    assert!(
-        matches!(harness.send_plan(&plan, RECEIVED_AT), Err(CallError::Rejected(e)) if e.code == "not-yet-available")
-    );
 }
 
 #[test]

@@ -56,6 +56,59 @@ impl GraphError {
     }
 }
 
+/// What a Graph error means for a send: when to retry, a stable code, and whether the account's link is broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub retry: crate::outbound::Retry,
+    pub code: &'static str,
+    pub explanation: &'static str,
+    pub breaks_link: bool,
+}
+
+/// Sorts a Graph error by `code` and `error_subcode` only (never the message text), per the reference's table.
+pub fn classify(error: &GraphError) -> Verdict {
+    use crate::outbound::Retry::{Later, Never, Now, Reauthorize};
+    let verdict = |retry, code, explanation| Verdict { retry, code, explanation, breaks_link: false };
+    let broken = |code, explanation| Verdict { retry: Reauthorize, code, explanation, breaks_link: true };
+    match (error.code, error.subcode) {
+        (10, Some(2_534_022 | 2_018_278)) => {
+            verdict(Never, "window-closed", "Instagram refused it: outside the allowed messaging window")
+        }
+        (190, Some(463)) => broken("token-expired", "the account's access token expired; re-authorize the account"),
+        (190, Some(460)) => {
+            broken("password-changed", "the Instagram account's password was changed; re-authorize the account")
+        }
+        (190, Some(458)) => broken("app-removed", "the account removed the app's access; re-authorize the account"),
+        (190, _) | (102, _) => {
+            broken("token-invalid", "the account's access token is no longer valid; re-authorize the account")
+        }
+        (230, _) => verdict(Never, "consent-required", "the customer has not messaged the business"),
+        (200..=299, _) => broken(
+            "permission-missing",
+            "a permission is missing or was taken back (or \"Allow access to messages\" is off in the Instagram app); re-authorize",
+        ),
+        (10, _) => {
+            verdict(Never, "permission-denied", "the app lacks a permission for this (e.g. the Human Agent feature)")
+        }
+        (551, _) | (100, Some(2_534_014)) => {
+            verdict(Never, "customer-unavailable", "this person isn't available right now")
+        }
+        (100, _) => verdict(Never, "invalid-request", "Instagram refused the request as invalid"),
+        (1200, _) => verdict(Now, "temporary-failure", "a temporary send failure; try once more"),
+        (4 | 17 | 32 | 613 | 80_002, _) => {
+            verdict(Later, "rate-limited", "Instagram's rate limit was reached; retry later")
+        }
+        (368, _) => {
+            verdict(Later, "policy-blocked", "temporarily blocked by Instagram for policy reasons; retry in hours")
+        }
+        (1 | 2, _) => verdict(Later, "graph-unavailable", "Instagram had a temporary error; retry later"),
+        _ if error.is_transient || error.http_status >= 500 => {
+            verdict(Later, "graph-unavailable", "Instagram had a temporary error")
+        }
+        _ => verdict(Never, "graph-error", "Instagram refused the request"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

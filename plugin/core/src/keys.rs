@@ -46,3 +46,13 @@ pub const SEEN_SENT: &[u8] = b"sent";
 pub fn seen_event(parts: &[&str]) -> String {
     format!("seen/event/{}", hex::sha256(&parts.join("\u{1f}")))
 }
+
+/// The last Graph error that broke the account's link (token, password, permission): expiry reads it.
+pub fn link_error(account_id: &str) -> String {
+    format!("account/{account_id}/link-error")
+}
+
+/// The account's send budget (a token bucket) for one class of message.
+pub fn send_budget(account_id: &str, class: &str) -> String {
+    format!("budget/{account_id}/{class}")
+}

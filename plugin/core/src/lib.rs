@@ -9,6 +9,7 @@ pub mod hex;
 pub mod inbound;
 mod items;
 pub mod keys;
+pub mod outbound;
 pub mod ports;
 pub mod profile;
 pub mod settings;

@@ -58,6 +58,8 @@ pub trait Storage {
     fn delete(&self, key: &str) -> Result<(), StorageError>;
     /// True when this call stored the value; false when the key already had one.
     fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StorageError>;
+    /// Sets `new` only if the value is `expected` now (None: absent); true when swapped.
+    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, StorageError>;
 }
 
 /// A store in memory: for native tests and benchmarks.
@@ -97,6 +99,15 @@ impl Storage for MemoryStorage {
             return Ok(false);
         }
         entries.insert(key.to_owned(), value.to_vec());
+        Ok(true)
+    }
+
+    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, StorageError> {
+        let mut entries = self.entries.borrow_mut();
+        if entries.get(key).map(Vec::as_slice) != expected {
+            return Ok(false);
+        }
+        entries.insert(key.to_owned(), new.to_vec());
         Ok(true)
     }
 }
