@@ -1,6 +1,8 @@
 //! The `messenger-harness` command line: JSON in, JSON out, as DESIGN.md's contract says.
 
+use crate::accounts_cli::{self, AccountsCommand, AccountsFailure};
 use crate::bindings::inbound;
+use crate::expiry_json;
 use crate::harness::{CallError, Harness, HarnessConfig};
 use crate::http::EgressPolicy;
 use crate::outbound_json;
@@ -41,6 +43,11 @@ enum Command {
     Inbound(InboundArgs),
     /// Validates a reply into a send plan and, with --send, sends it (with retries) and reports each message.
     Outbound(OutboundArgs),
+    /// Evaluates an account link (DESIGN.md's LINK JSON): state, expiry, whom to notify now, the notice.
+    Expiry(ExpiryArgs),
+    /// The channel's linked accounts: list, link, plan, select, representative, refresh.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Answers Meta's subscription handshake; the expected token comes from MESSENGER_VERIFY_TOKEN.
     Handshake(HandshakeArgs),
     /// Shows an account's stored inbound filters, or changes them with the flags given.
@@ -57,6 +64,12 @@ struct OutboundArgs {
     max_attempts: u32,
     /// The reply (DESIGN.md's REQUEST JSON): a file path, or `-` for stdin.
     request: String,
+}
+
+#[derive(Args)]
+struct ExpiryArgs {
+    /// The link: a file path, or `-` for stdin.
+    link: String,
 }
 
 #[derive(Args)]
@@ -107,6 +120,10 @@ struct Failure {
 }
 
 impl Failure {
+    fn refused(error: ConnectorError) -> Self {
+        Self { error, exit: 1, report: None }
+    }
+
     /// A failure whose stdout is already written as the contract says (e.g. `{"ok":false,...}`).
     fn printed(report: String) -> Self {
         Self { error: ConnectorError::new("", ""), exit: 1, report: Some(report) }
@@ -172,6 +189,17 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
         Command::Inbound(args) => inbound_command(cli, args),
         Command::Outbound(args) => outbound_command(cli, args),
         Command::Handshake(args) => handshake_command(cli, args),
+        Command::Expiry(args) => {
+            let link =
+                expiry_json::parse_link(&read_capped(&args.link, 1 << 20)?, now_ms()).map_err(Failure::refused)?;
+            Ok(to_json(&expiry_json::decision(&harness(cli)?.evaluate_link(&link)?)))
+        }
+        Command::Accounts(command) => match accounts_cli::run(&harness(cli)?, command, now_ms()) {
+            Ok(value) => Ok(to_json(&value)),
+            Err(AccountsFailure::Call(error)) => Err(error.into()),
+            Err(AccountsFailure::Refused(error)) => Err(Failure::refused(error)),
+            Err(AccountsFailure::Report(report)) => Err(Failure::printed(to_json(&report))),
+        },
         Command::Filters(args) => filters_command(cli, args),
     }
 }

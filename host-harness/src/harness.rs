@@ -1,7 +1,7 @@
 //! The host's entry point: every call gets a fresh pooled instance and one storage transaction, committed only
 //! when the component answers `ok`. A trap or a refusal leaves the store as it was, and the next call works.
 
-use crate::bindings::{MessengerConnector, inbound, types};
+use crate::bindings::{MessengerConnector, expiry, inbound, types};
 use crate::convert;
 use crate::engine::Runtime;
 use crate::http::{EgressPolicy, HttpClient};
@@ -167,6 +167,40 @@ fn describe_fault(fault: &wasmtime::Error) -> String {
 }
 
 impl Harness {
+    /// Refreshes an account's token (`expiry.refresh`); its new expiry.
+    pub fn refresh_token(&self, account_id: &str, now: u64) -> Result<u64, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_refresh(store, account_id, now))
+    }
+
+    /// Links the accounts an authorization code gives (`expiry.link-accounts`).
+    pub fn link_accounts(&self, request: &expiry::LinkRequest) -> Result<Vec<expiry::LinkedAccount>, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_link_accounts(store, request))
+    }
+
+    /// What selecting exactly `selected` would do (`expiry.plan-selection`), or does (`apply-selection`).
+    pub fn select_accounts(&self, selected: &[String], apply: bool) -> Result<expiry::SelectionChange, CallError> {
+        self.call(|store, plugin| {
+            let exports = plugin.helpdesk_messenger_connector_expiry();
+            if apply {
+                exports.call_apply_selection(store, selected)
+            } else {
+                exports.call_plan_selection(store, selected)
+            }
+        })
+    }
+
+    /// Marks (or clears) the channel's representative account (`expiry.set-representative`).
+    pub fn set_representative(&self, account_id: Option<&str>) -> Result<(), CallError> {
+        self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_expiry().call_set_representative(store, account_id)
+        })
+    }
+
+    /// The channel's linked accounts (`expiry.list-accounts`).
+    pub fn list_accounts(&self) -> Result<Vec<expiry::AccountInfo>, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_list_accounts(store))
+    }
+
     /// Evaluates an account link (`expiry.evaluate`).
     pub fn evaluate_link(
         &self,

@@ -2,10 +2,12 @@
 //! `storage`, `limits`), the `engine` that compiles and pre-instantiates the component, and the `harness` that
 //! runs each call in its own instance and storage transaction.
 
+pub mod accounts_cli;
 pub mod bindings;
 pub mod cli;
 mod convert;
 pub mod engine;
+pub mod expiry_json;
 pub mod handshake;
 pub mod harness;
 pub mod http;

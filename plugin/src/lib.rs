@@ -1,10 +1,13 @@
 //! The component: WIT bindings over `messenger-core`. Conversions only; every decision lives in the core.
 
+mod convert;
+
 mod wit {
     wit_bindgen::generate!({ world: "messenger-connector", path: "../wit" });
 }
 
-use messenger_core::{ConnectorError, events as core_ev, inbound as core_in, outbound as core_out, ports, settings};
+use convert::error_info;
+use messenger_core::{ConnectorError, accounts, inbound as core_in, outbound as core_out, ports, settings};
 use wit::exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
@@ -69,10 +72,6 @@ impl ports::Http for HostHttp {
     }
 }
 
-fn error_info(error: ConnectorError) -> types::ErrorInfo {
-    types::ErrorInfo { code: error.code, message: error.message }
-}
-
 fn invalid_account(account_id: &str) -> Result<(), types::ErrorInfo> {
     if messenger_core::keys::is_valid_id(account_id) {
         Ok(())
@@ -108,7 +107,7 @@ impl inbound::Guest for Component {
         let options =
             core_in::TranslateOptions { app_secret: &options.app_secret, filters: options.filters.map(filters_in) };
         let events = core_in::translate(&delivery, &options, &HostStorage, &HostHttp).map_err(error_info)?;
-        Ok(events.into_iter().map(event_out).collect())
+        Ok(events.into_iter().map(convert::event_out).collect())
     }
 
     fn get_filters(account_id: String) -> Result<inbound::Filters, types::ErrorInfo> {
@@ -125,11 +124,6 @@ impl inbound::Guest for Component {
 
 fn filters_in(f: inbound::Filters) -> settings::Filters {
     settings::Filters { skip_story_mentions: f.skip_story_mentions, skip_shares: f.skip_shares }
-}
-
-/// Exports whose behaviour a later version provides answer so, by name.
-fn not_yet(feature: &str) -> types::ErrorInfo {
-    error_info(ConnectorError::not_yet_available(feature))
 }
 
 impl outbound::Guest for Component {
@@ -151,223 +145,50 @@ impl outbound::Guest for Component {
                 .map(|a| core_out::OutgoingAttachment { url: a.url, mime_type: a.mime_type, size_bytes: a.size_bytes })
                 .collect(),
         };
-        core_out::validate(&reply).map(plan_out).map_err(|errors| errors.into_iter().map(error_info).collect())
+        core_out::validate(&reply).map(convert::plan_out).map_err(|errors| errors.into_iter().map(error_info).collect())
     }
 
     fn send(plan: outbound::SendPlan, now: u64) -> Result<Vec<outbound::DeliveryStatus>, types::ErrorInfo> {
-        let statuses = core_out::send(&plan_in(plan), now, &HostStorage, &HostHttp).map_err(error_info)?;
-        Ok(statuses.into_iter().map(status_out).collect())
-    }
-}
-
-fn media_out(kind: core_out::MediaType) -> outbound::MediaType {
-    match kind {
-        core_out::MediaType::Image => outbound::MediaType::Image,
-        core_out::MediaType::Video => outbound::MediaType::Video,
-        core_out::MediaType::Audio => outbound::MediaType::Audio,
-        core_out::MediaType::File => outbound::MediaType::File,
-    }
-}
-
-fn plan_out(plan: core_out::SendPlan) -> outbound::SendPlan {
-    let messages = plan
-        .messages
-        .into_iter()
-        .map(|m| match m {
-            core_out::PlannedMessage::Text(text) => outbound::PlannedMessage::Text(text),
-            core_out::PlannedMessage::Attachment { kind, url } => {
-                outbound::PlannedMessage::Attachment(outbound::PlannedAttachment { type_: media_out(kind), url })
-            }
-        })
-        .collect();
-    outbound::SendPlan {
-        account_id: plan.account_id,
-        customer_id: plan.customer_id,
-        messages,
-        tag: plan.tag.map(|core_out::MessageTag::HumanAgent| outbound::MessageTag::HumanAgent),
-        window_closes_at: plan.window_closes_at,
-    }
-}
-
-fn plan_in(plan: outbound::SendPlan) -> core_out::SendPlan {
-    let messages = plan
-        .messages
-        .into_iter()
-        .map(|m| match m {
-            outbound::PlannedMessage::Text(text) => core_out::PlannedMessage::Text(text),
-            outbound::PlannedMessage::Attachment(a) => core_out::PlannedMessage::Attachment {
-                kind: match a.type_ {
-                    outbound::MediaType::Image => core_out::MediaType::Image,
-                    outbound::MediaType::Video => core_out::MediaType::Video,
-                    outbound::MediaType::Audio => core_out::MediaType::Audio,
-                    outbound::MediaType::File => core_out::MediaType::File,
-                },
-                url: a.url,
-            },
-        })
-        .collect();
-    core_out::SendPlan {
-        account_id: plan.account_id,
-        customer_id: plan.customer_id,
-        messages,
-        tag: plan.tag.map(|outbound::MessageTag::HumanAgent| core_out::MessageTag::HumanAgent),
-        window_closes_at: plan.window_closes_at,
-    }
-}
-
-fn status_out(status: core_out::DeliveryStatus) -> outbound::DeliveryStatus {
-    match status {
-        core_out::DeliveryStatus::Sent(mid) => outbound::DeliveryStatus::Sent(mid),
-        core_out::DeliveryStatus::NotAttempted => outbound::DeliveryStatus::NotAttempted,
-        core_out::DeliveryStatus::Failed(failure) => outbound::DeliveryStatus::Failed(outbound::SendError {
-            error: error_info(failure.error),
-            retry: match failure.retry {
-                core_out::Retry::Now => outbound::Retry::Now,
-                core_out::Retry::Later => outbound::Retry::Later,
-                core_out::Retry::Never => outbound::Retry::Never,
-                core_out::Retry::Reauthorize => outbound::Retry::Reauthorize,
-            },
-            graph: failure.graph.map(|g| types::GraphError {
-                code: g.code,
-                subcode: g.subcode,
-                is_transient: g.is_transient,
-                http_status: g.http_status,
-            }),
-        }),
+        let statuses = core_out::send(&convert::plan_in(plan), now, &HostStorage, &HostHttp).map_err(error_info)?;
+        Ok(statuses.into_iter().map(convert::status_out).collect())
     }
 }
 
 impl expiry::Guest for Component {
-    fn evaluate(_: expiry::Link) -> Result<expiry::LinkDecision, types::ErrorInfo> {
-        Err(not_yet("expiry.evaluate"))
+    fn evaluate(link: expiry::Link) -> Result<expiry::LinkDecision, types::ErrorInfo> {
+        Ok(convert::decision_out(messenger_core::expiry::evaluate(&convert::link_in(link))))
     }
-    fn refresh(_: String, _: u64) -> Result<u64, types::ErrorInfo> {
-        Err(not_yet("expiry.refresh"))
-    }
-    fn link_accounts(_: expiry::LinkRequest) -> Result<Vec<expiry::LinkedAccount>, types::ErrorInfo> {
-        Err(not_yet("expiry.link-accounts"))
-    }
-    fn plan_selection(_: Vec<String>) -> Result<expiry::SelectionChange, types::ErrorInfo> {
-        Err(not_yet("expiry.plan-selection"))
-    }
-    fn apply_selection(_: Vec<String>) -> Result<expiry::SelectionChange, types::ErrorInfo> {
-        Err(not_yet("expiry.apply-selection"))
-    }
-    fn set_representative(_: Option<String>) -> Result<(), types::ErrorInfo> {
-        Err(not_yet("expiry.set-representative"))
-    }
-}
 
-fn event_out(event: core_ev::InboxEvent) -> types::InboxEvent {
-    use core_ev::EventKind as K;
-    use types::EventKind as W;
-    let kind = match event.kind {
-        K::CustomerMessage(m) => W::CustomerMessage(message_out(m)),
-        K::Echo(m) => W::Echo(message_out(m)),
-        K::Reaction(r) => W::Reaction(types::Reaction {
-            message_id: r.message_id,
-            customer_id: r.customer_id,
-            timestamp: r.timestamp,
-            action: match r.action {
-                core_ev::ReactionAction::React => types::ReactionAction::React,
-                core_ev::ReactionAction::Unreact => types::ReactionAction::Unreact,
-            },
-            reaction: r.reaction,
-            emoji: r.emoji,
-        }),
-        K::MessageDeleted(m) => W::MessageDeleted(types::MessageRef {
-            message_id: m.message_id,
-            customer_id: m.customer_id,
-            timestamp: m.timestamp,
-        }),
-        K::MessageEdited(e) => W::MessageEdited(types::MessageEdit {
-            message_id: e.message_id,
-            customer_id: e.customer_id,
-            timestamp: e.timestamp,
-            text: e.text,
-            edit_count: e.edit_count,
-        }),
-        K::Read(r) => W::Read(types::ReadReceipt {
-            message_id: r.message_id,
-            watermark: r.watermark,
-            customer_id: r.customer_id,
-            timestamp: r.timestamp,
-        }),
-        K::Postback(p) => W::Postback(types::Postback {
-            message_id: p.message_id,
-            customer_id: p.customer_id,
-            timestamp: p.timestamp,
-            title: p.title,
-            payload: p.payload,
-        }),
-        K::Referral(r) => W::Referral(types::Referral {
-            customer_id: r.customer_id,
-            timestamp: r.timestamp,
-            source: r.source,
-            ref_: r.reference,
-            referral_type: r.referral_type,
-        }),
-        K::Skipped(s) => W::Skipped(types::Skipped { reason: skip_reason_out(s.reason), message_id: s.message_id }),
-    };
-    types::InboxEvent { account_id: event.account_id, kind, customer: event.customer.map(profile_out) }
-}
-
-fn profile_out(p: core_ev::CustomerProfile) -> types::CustomerProfile {
-    types::CustomerProfile {
-        username: p.username,
-        name: p.name,
-        profile_pic: p.profile_pic,
-        anonymous: p.anonymous,
-        profile_pending: p.profile_pending,
+    fn refresh(account_id: String, now: u64) -> Result<u64, types::ErrorInfo> {
+        accounts::refresh(&account_id, now, &HostStorage, &HostHttp).map_err(error_info)
     }
-}
 
-fn skip_reason_out(reason: core_ev::SkipReason) -> types::SkipReason {
-    use core_ev::SkipReason as K;
-    use types::SkipReason as W;
-    match reason {
-        K::Duplicate => W::Duplicate,
-        K::StoryMentionFiltered => W::StoryMentionFiltered,
-        K::ShareFiltered => W::ShareFiltered,
-        K::OwnSendEcho => W::OwnSendEcho,
-        K::Unsupported => W::Unsupported,
-        K::MalformedItem => W::MalformedItem,
+    fn link_accounts(request: expiry::LinkRequest) -> Result<Vec<expiry::LinkedAccount>, types::ErrorInfo> {
+        let request = accounts::LinkRequest {
+            login: convert::login_in(request.login),
+            code: &request.code,
+            redirect_uri: &request.redirect_uri,
+            app_id: &request.app_id,
+            app_secret: &request.app_secret,
+            now: request.now,
+        };
+        let linked = accounts::link_accounts(&request, &HostStorage, &HostHttp).map_err(error_info)?;
+        Ok(linked.into_iter().map(convert::linked_out).collect())
     }
-}
 
-fn message_out(m: core_ev::Message) -> types::Message {
-    types::Message {
-        message_id: m.message_id,
-        customer_id: m.customer_id,
-        timestamp: m.timestamp,
-        text: m.text,
-        attachments: m.attachments.into_iter().map(attachment_out).collect(),
-        story: m.story.map(|s| types::StoryRef { url: s.url, id: s.id, expires_at: s.expires_at }),
-        reply_to: m.reply_to,
-        quick_reply: m.quick_reply,
+    fn plan_selection(selected: Vec<String>) -> Result<expiry::SelectionChange, types::ErrorInfo> {
+        accounts::plan_selection(&selected, &HostStorage).map(convert::change_out).map_err(error_info)
     }
-}
 
-fn attachment_out(a: core_ev::Attachment) -> types::Attachment {
-    use core_ev::AttachmentType as K;
-    use types::AttachmentType as W;
-    let kind = match a.kind {
-        K::Image => W::Image,
-        K::Video => W::Video,
-        K::Audio => W::Audio,
-        K::File => W::File,
-        K::Share => W::Share,
-        K::StoryMention => W::StoryMention,
-        K::IgReel => W::IgReel,
-        K::IgPost => W::IgPost,
-        K::Unknown => W::Unknown,
-    };
-    types::Attachment {
-        type_: kind,
-        raw_type: a.raw_type,
-        url: a.url,
-        expires_at: a.expires_at,
-        title: a.title,
-        media_id: a.media_id,
+    fn apply_selection(selected: Vec<String>) -> Result<expiry::SelectionChange, types::ErrorInfo> {
+        accounts::apply_selection(&selected, &HostStorage).map(convert::change_out).map_err(error_info)
+    }
+
+    fn set_representative(account_id: Option<String>) -> Result<(), types::ErrorInfo> {
+        accounts::set_representative(account_id.as_deref(), &HostStorage).map_err(error_info)
+    }
+
+    fn list_accounts() -> Result<Vec<expiry::AccountInfo>, types::ErrorInfo> {
+        Ok(accounts::list(&HostStorage).map_err(error_info)?.into_iter().map(convert::account_out).collect())
     }
 }

@@ -173,22 +173,6 @@ fn korean_and_emoji_text_arrives_byte_exact_from_both_encodings() {
 }
 
 #[test]
-fn expiry_answers_not_yet_available_until_its_version() {
-    let graph = FakeGraph::with_profiles();
-    let harness = harness(Database::in_memory().unwrap(), &graph);
-    let link = messenger_harness::bindings::expiry::Link {
-        now: RECEIVED_AT,
-        linked_at: RECEIVED_AT,
-        token_expires_at: None,
-        last_notice_at: None,
-        owners: vec!["owner-1".into()],
-        last_error: None,
-        language: None,
-    };
-    assert!(matches!(harness.evaluate_link(&link), Err(CallError::Rejected(e)) if e.code == "not-yet-available"));
-}
-
-#[test]
 fn graph_hanging_past_the_timeout_still_delivers_the_message() {
     // A valid profile, but too late: only a working timeout leaves the profile pending.
     let graph = FakeGraph::start(|_| {

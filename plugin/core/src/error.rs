@@ -13,11 +13,6 @@ impl ConnectorError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
         Self { code: code.to_owned(), message: message.into() }
     }
-
-    /// The answer of an export whose behaviour a later version provides: named, never a fake answer.
-    pub fn not_yet_available(feature: &str) -> Self {
-        Self::new(codes::NOT_YET_AVAILABLE, format!("{feature} is not available in this version of the connector"))
-    }
 }
 
 impl fmt::Display for ConnectorError {
@@ -36,6 +31,5 @@ pub mod codes {
     pub const STORAGE_UNAVAILABLE: &str = "storage-unavailable";
     pub const VERIFICATION_FAILED: &str = "verification-failed";
     pub const INVALID_ACCOUNT_ID: &str = "invalid-account-id";
-    pub const NOT_YET_AVAILABLE: &str = "not-yet-available";
     pub const PAYLOAD_TOO_LARGE: &str = "payload-too-large";
 }

@@ -56,3 +56,13 @@ pub fn link_error(account_id: &str) -> String {
 pub fn send_budget(account_id: &str, class: &str) -> String {
     format!("budget/{account_id}/{class}")
 }
+
+/// An account's link record (when linked, token expiry, username, login kind); never the token.
+pub fn link_record(account_id: &str) -> String {
+    format!("account/{account_id}/link")
+}
+
+/// The channel's linked accounts, in selection order (a JSON list).
+pub const CHANNEL_ACCOUNTS: &str = "channel/accounts";
+/// The channel's representative account, when one is marked.
+pub const CHANNEL_REPRESENTATIVE: &str = "channel/representative";

@@ -1,14 +1,17 @@
 //! The Instagram messaging connector's logic, in plain Rust. It knows nothing of WIT: the component's adapter and
 //! native tests and benchmarks drive it through the `ports` traits.
 
+pub mod accounts;
 mod attachments;
 pub mod error;
 pub mod events;
+pub mod expiry;
 pub mod graph;
 pub mod hex;
 pub mod inbound;
 mod items;
 pub mod keys;
+mod notice;
 pub mod outbound;
 pub mod ports;
 pub mod profile;
