@@ -48,6 +48,8 @@ enum Command {
     /// The channel's linked accounts: list, link, plan, select, representative, refresh.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Fuzzes the component: mutated deliveries, random replies and links; fails on any trap or host panic.
+    Fuzz(FuzzArgs),
     /// Answers Meta's subscription handshake; the expected token comes from MESSENGER_VERIFY_TOKEN.
     Handshake(HandshakeArgs),
     /// Shows an account's stored inbound filters, or changes them with the flags given.
@@ -70,6 +72,19 @@ struct OutboundArgs {
 struct ExpiryArgs {
     /// The link: a file path, or `-` for stdin.
     link: String,
+}
+
+#[derive(Args)]
+struct FuzzArgs {
+    /// How many cases.
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: u64,
+    /// The generator's seed (a run is reproducible for a seed).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Folder of webhook bodies to mutate (every *.json in it).
+    #[arg(long, default_value = "../shared/fixtures/webhooks")]
+    fixtures: PathBuf,
 }
 
 #[derive(Args)]
@@ -189,6 +204,20 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
         Command::Inbound(args) => inbound_command(cli, args),
         Command::Outbound(args) => outbound_command(cli, args),
         Command::Handshake(args) => handshake_command(cli, args),
+        Command::Fuzz(args) => {
+            let seeds: Vec<Vec<u8>> = std::fs::read_dir(&args.fixtures)
+                .map_err(|e| Failure::input("unreadable-input", format!("{}: {e}", args.fixtures.display())))?
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().extension().is_some_and(|x| x == "json"))
+                .filter_map(|entry| std::fs::read(entry.path()).ok())
+                .collect();
+            let started = std::time::Instant::now();
+            let report = crate::fuzz::run(&harness(cli)?, &seeds, args.cases, args.seed);
+            let mut json = serde_json::to_value(&report).expect("a report serializes");
+            json["seconds"] = started.elapsed().as_secs_f64().into();
+            json["seeds"] = seeds.len().into();
+            if report.passed() { Ok(to_json(&json)) } else { Err(Failure::printed(to_json(&json))) }
+        }
         Command::Expiry(args) => {
             let link =
                 expiry_json::parse_link(&read_capped(&args.link, 1 << 20)?, now_ms()).map_err(Failure::refused)?;

@@ -95,6 +95,11 @@ impl Harness {
         &self.namespace
     }
 
+    /// The plugin's requests that the egress policy refused.
+    pub fn egress_denials(&self) -> Vec<String> {
+        self.http.denied()
+    }
+
     /// Translates one webhook delivery into inbox events (`inbound.translate`).
     pub fn translate(
         &self,
@@ -135,7 +140,7 @@ impl Harness {
             }
             Err(fault) => {
                 drop(session);
-                Err(CallError::PluginFault(describe_fault(&fault)))
+                Err(CallError::PluginFault(describe_fault(fault)))
             }
         }
     }
@@ -158,12 +163,22 @@ impl Refusal for Vec<types::ErrorInfo> {
     }
 }
 
-fn describe_fault(fault: &wasmtime::Error) -> String {
-    if let Some(trap) = fault.downcast_ref::<wasmtime::Trap>() {
+/// What stopped the plugin, from the error's root cause: a trap, the deadline, or the limiter. Never the wasm
+/// backtrace (noise for the caller).
+fn describe_fault(fault: wasmtime::Error) -> String {
+    let fault = anyhow::Error::from(fault);
+    if let Some(trap) = fault.chain().find_map(|cause| cause.downcast_ref::<wasmtime::Trap>()) {
         return format!("the plugin trapped: {trap}");
     }
-    let text = fault.to_string();
-    if text.contains(DEADLINE_EXCEEDED) { DEADLINE_EXCEEDED.to_owned() } else { format!("the plugin failed: {text}") }
+    if fault.chain().any(|cause| cause.to_string().contains(DEADLINE_EXCEEDED)) {
+        return DEADLINE_EXCEEDED.to_owned();
+    }
+    let root = fault.root_cause().to_string();
+    // StoreLimits' trap_on_grow_failure: the guest asked for more memory (or table) than its cap.
+    if root.contains("when growing") {
+        return format!("the plugin hit its memory limit: {root}");
+    }
+    format!("the plugin failed: {root}")
 }
 
 impl Harness {

@@ -55,10 +55,10 @@ impl EgressPolicy {
 
     /// The URL to really connect to, or why the request is refused.
     pub fn route(&self, url: &str) -> Result<String, HttpError> {
-        let uri: Uri = url.parse().map_err(|_| HttpError::InvalidRequest("the URL does not parse".into()))?;
-        if uri.scheme_str() != Some("https") {
+        if !url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")) {
             return Err(HttpError::Denied("only https is allowed".into()));
         }
+        let uri: Uri = url.parse().map_err(|_| HttpError::InvalidRequest("the URL does not parse".into()))?;
         let authority = uri.authority().ok_or_else(|| HttpError::InvalidRequest("the URL has no host".into()))?;
         if authority.as_str().contains('@') {
             return Err(HttpError::Denied("credentials in the URL are not allowed".into()));
@@ -80,11 +80,12 @@ fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The client. Cheap to clone; connections are pooled inside.
+/// The client. Cheap to clone; connections are pooled inside, and clones share the log of denied requests.
 #[derive(Clone)]
 pub struct HttpClient {
     agent: ureq::Agent,
     policy: EgressPolicy,
+    denied: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl HttpClient {
@@ -97,7 +98,12 @@ impl HttpClient {
             // The egress policy decides where traffic goes: no proxy from the environment.
             .proxy(None)
             .build();
-        Self { agent: config.into(), policy }
+        Self { agent: config.into(), policy, denied: Default::default() }
+    }
+
+    /// The requests the egress policy refused, as `<reason>: <scheme://host>` (never a path, query or token).
+    pub fn denied(&self) -> Vec<String> {
+        self.denied.lock().expect("denial log").clone()
     }
 
     pub fn policy(&self) -> &EgressPolicy {
@@ -111,7 +117,11 @@ impl HttpClient {
 
 impl messenger_core::ports::Http for HttpClient {
     fn send(&self, request: &Request) -> Result<Response, HttpError> {
-        let target = self.policy.route(&request.url)?;
+        let target = self.policy.route(&request.url).inspect_err(|error| {
+            if let HttpError::Denied(why) = error {
+                self.denied.lock().expect("denial log").push(format!("{why}: {}", origin_of(&request.url)));
+            }
+        })?;
         if request.body.len() > self.policy.max_request_bytes {
             return Err(HttpError::InvalidRequest(format!(
                 "the request body is over {} bytes",
@@ -148,6 +158,13 @@ impl messenger_core::ports::Http for HttpClient {
     }
 }
 
+/// `scheme://host[:port]` of a URL, without credentials, path or query: safe to log.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("//").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    format!("{scheme}//{}", authority.rsplit('@').next().unwrap_or(""))
+}
+
 fn transport_error(error: ureq::Error) -> HttpError {
     match error {
         ureq::Error::Timeout(_) => HttpError::Timeout,
@@ -178,6 +195,12 @@ mod tests {
         ] {
             assert!(matches!(policy.route(denied), Err(HttpError::Denied(_))), "{denied}");
         }
+    }
+
+    #[test]
+    fn logged_origins_carry_no_credentials_path_or_query() {
+        assert_eq!(origin_of("https://user:pw@evil.example:8443/x?token=t"), "https://evil.example:8443");
+        assert_eq!(origin_of("http://graph.facebook.com?access_token=t"), "http://graph.facebook.com");
     }
 
     #[test]

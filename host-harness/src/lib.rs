@@ -8,6 +8,7 @@ pub mod cli;
 mod convert;
 pub mod engine;
 pub mod expiry_json;
+pub mod fuzz;
 pub mod handshake;
 pub mod harness;
 pub mod http;

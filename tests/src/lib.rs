@@ -74,8 +74,9 @@ impl FakeGraph {
                 let entry =
                     Seen { method: request.method().to_string(), url: request.url().to_owned(), authorization, body };
                 let answer = responder.lock().unwrap().clone();
+                // Recorded before answering, so a slow answer is already counted.
+                log.lock().unwrap().push(entry.clone());
                 let (status, body) = answer(&entry);
-                log.lock().unwrap().push(entry);
                 let header = tiny_http::Header::from_bytes("content-type", "application/json").unwrap();
                 let _ = request
                     .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
