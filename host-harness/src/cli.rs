@@ -48,6 +48,10 @@ enum Command {
     /// The channel's linked accounts: list, link, plan, select, representative, refresh.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Serves Meta's webhook endpoint and the reply API on the embedded SQLite (default ./data/connector.db).
+    Serve(ServeArgs),
+    /// Prints the inbox events `serve` stored, oldest first, as a JSON array.
+    Events,
     /// Fuzzes the component: mutated deliveries, random replies and links; fails on any trap or host panic.
     Fuzz(FuzzArgs),
     /// Answers Meta's subscription handshake; the expected token comes from MESSENGER_VERIFY_TOKEN.
@@ -72,6 +76,17 @@ struct OutboundArgs {
 struct ExpiryArgs {
     /// The link: a file path, or `-` for stdin.
     link: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// A JSON file with `app-secret`, `verify-token`, `access-token`, `owners`, `language` (the environment's
+    /// MESSENGER_* variables win).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -204,6 +219,14 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
         Command::Inbound(args) => inbound_command(cli, args),
         Command::Outbound(args) => outbound_command(cli, args),
         Command::Handshake(args) => handshake_command(cli, args),
+        Command::Serve(args) => {
+            crate::serve_cli::run(cli_harness_config(cli)?, args.addr, args.config.as_deref(), cli.db.clone())?;
+            Ok(to_json(&serde_json::json!({"stopped": true})))
+        }
+        Command::Events => {
+            let harness = harness(cli)?;
+            Ok(to_json(&crate::journal::events(harness.database(), harness.namespace())?))
+        }
         Command::Fuzz(args) => {
             let seeds: Vec<Vec<u8>> = std::fs::read_dir(&args.fixtures)
                 .map_err(|e| Failure::input("unreadable-input", format!("{}: {e}", args.fixtures.display())))?
@@ -238,7 +261,19 @@ fn harness(cli: &Cli) -> Result<Harness, Failure> {
         Some(path) => Database::open(path, 1)?,
         None => Database::in_memory()?,
     };
-    let mut config = HarnessConfig::new(database);
+    let mut config = cli_harness_config(cli)?;
+    config.database = database;
+    let harness = Harness::new(config)?;
+    // A token from the environment serves every account of the channel that has none stored.
+    if let Some(token) = std::env::var("MESSENGER_ACCESS_TOKEN").ok().filter(|t| !t.is_empty()) {
+        harness.database().provision(harness.namespace().clone(), keys::CHANNEL_ACCESS_TOKEN, token.as_bytes())?;
+    }
+    Ok(harness)
+}
+
+/// The harness settings the common flags give (with an in-memory database, replaced by the caller).
+fn cli_harness_config(cli: &Cli) -> Result<HarnessConfig, Failure> {
+    let mut config = HarnessConfig::new(Database::in_memory()?);
     config.channel = cli.channel.clone();
     if let Some(path) = &cli.component {
         config.wasm = std::fs::read(path)
@@ -249,12 +284,7 @@ fn harness(cli: &Cli) -> Result<Harness, Failure> {
             .with_graph_url(url)
             .map_err(|e| Failure::input("invalid-argument", e.to_string()))?;
     }
-    let harness = Harness::new(config)?;
-    // A token from the environment serves every account of the channel that has none stored.
-    if let Some(token) = std::env::var("MESSENGER_ACCESS_TOKEN").ok().filter(|t| !t.is_empty()) {
-        harness.database().provision(harness.namespace().clone(), keys::CHANNEL_ACCESS_TOKEN, token.as_bytes())?;
-    }
-    Ok(harness)
+    Ok(config)
 }
 
 fn inbound_command(cli: &Cli, args: &InboundArgs) -> Result<String, Failure> {

@@ -119,10 +119,35 @@ impl Harness {
         })
     }
 
+    /// Translates a delivery and, in the same transaction as the plugin's writes, stores the delivery and its
+    /// events: when this returns `Ok`, all of it is on disk.
+    pub fn translate_recorded(
+        &self,
+        delivery: &inbound::Delivery,
+        options: &inbound::TranslateOptions,
+    ) -> Result<Vec<InboxEvent>, CallError> {
+        self.call_then(
+            |store, plugin| {
+                let events = plugin.helpdesk_messenger_connector_inbound().call_translate(store, delivery, options)?;
+                Ok(events.map(|events| events.into_iter().map(convert::event).collect::<Vec<_>>()))
+            },
+            |session, events| crate::journal::record_delivery(session, delivery.received_at, &delivery.body, events),
+        )
+    }
+
     /// Runs one export on a fresh instance inside one storage transaction.
     fn call<R, E: Refusal>(
         &self,
         export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+    ) -> Result<R, CallError> {
+        self.call_then(export, |_, _| Ok(()))
+    }
+
+    /// Runs one export, then `before_commit` with its answer inside the same transaction.
+    fn call_then<R, E: Refusal>(
+        &self,
+        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        before_commit: impl FnOnce(&crate::storage::Session, &R) -> Result<()>,
     ) -> Result<R, CallError> {
         let session = self.database.begin(self.namespace.clone()).map_err(CallError::Host)?;
         let state = State::new(session, self.http.clone(), self.runtime.limits());
@@ -131,6 +156,7 @@ impl Harness {
         let session = store.into_data().into_session();
         match outcome {
             Ok(Ok(value)) => {
+                before_commit(&session, &value).map_err(CallError::Host)?;
                 session.commit().map_err(CallError::Host)?;
                 Ok(value)
             }

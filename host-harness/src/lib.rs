@@ -3,6 +3,7 @@
 //! runs each call in its own instance and storage transaction.
 
 pub mod accounts_cli;
+mod background;
 pub mod bindings;
 pub mod cli;
 mod convert;
@@ -12,9 +13,12 @@ pub mod fuzz;
 pub mod handshake;
 pub mod harness;
 pub mod http;
+pub mod journal;
 pub mod limits;
 pub mod outbound_json;
 pub mod retry;
+pub mod serve;
+pub mod serve_cli;
 pub mod state;
 pub mod storage;
 

@@ -120,3 +120,42 @@ pub fn retry_name(retry: Retry) -> &'static str {
         Retry::Reauthorize => "reauthorize",
     }
 }
+
+/// A plan as the retry queue stores it (times in ms).
+pub fn stored_plan(plan: &SendPlan) -> Value {
+    let mut stored = self::plan(plan);
+    stored["account-id"] = json!(plan.account_id);
+    stored["customer-id"] = json!(plan.customer_id);
+    stored["window-closes-at"] = json!(plan.window_closes_at);
+    stored
+}
+
+/// Reads back a stored plan.
+pub fn plan_from_stored(stored: &Value) -> Option<SendPlan> {
+    use crate::bindings::outbound::{MediaType, PlannedAttachment};
+    let messages = stored["messages"]
+        .as_array()?
+        .iter()
+        .map(|m| match (m.get("text"), m.get("attachment")) {
+            (Some(text), _) => Some(PlannedMessage::Text(text.as_str()?.to_owned())),
+            (_, Some(a)) => {
+                let kind = match a["type"].as_str()? {
+                    "image" => MediaType::Image,
+                    "video" => MediaType::Video,
+                    "audio" => MediaType::Audio,
+                    "file" => MediaType::File,
+                    _ => return None,
+                };
+                Some(PlannedMessage::Attachment(PlannedAttachment { type_: kind, url: a["url"].as_str()?.to_owned() }))
+            }
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(SendPlan {
+        account_id: stored["account-id"].as_str()?.to_owned(),
+        customer_id: stored["customer-id"].as_str()?.to_owned(),
+        messages,
+        tag: stored["tag"].as_str().map(|_| MessageTag::HumanAgent),
+        window_closes_at: stored["window-closes-at"].as_u64()?,
+    })
+}

@@ -75,6 +75,33 @@ impl Database {
                 key TEXT NOT NULL,
                 value BLOB NOT NULL,
                 PRIMARY KEY (namespace, key)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS deliveries (
+                id INTEGER PRIMARY KEY,
+                namespace TEXT NOT NULL,
+                received_at INTEGER NOT NULL,
+                body BLOB NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS events (
+                id INTEGER PRIMARY KEY,
+                namespace TEXT NOT NULL,
+                delivery_id INTEGER,
+                json TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS outbox (
+                id INTEGER PRIMARY KEY,
+                namespace TEXT NOT NULL,
+                plan TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                report TEXT
+            );
+            CREATE TABLE IF NOT EXISTS notices (
+                namespace TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                noticed_at INTEGER NOT NULL,
+                PRIMARY KEY (namespace, account_id)
             ) WITHOUT ROWID;",
         )?;
         Ok(Self { pool: Arc::new(Pool { idle: Mutex::new(idle), returned: Condvar::new() }) })
@@ -111,8 +138,13 @@ pub struct Session {
 }
 
 impl Session {
-    fn conn(&self) -> &Connection {
+    /// The connection, inside this session's transaction: for the host's own records beside the plugin's.
+    pub(crate) fn conn(&self) -> &Connection {
         self.conn.as_ref().expect("a session holds its connection until dropped")
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace.0
     }
 
     pub fn commit(self) -> Result<()> {

@@ -1,0 +1,221 @@
+//! The real server on a loopback port with a temporary database and a fake Graph: handshake, every fixture
+//! signed and read back, bad signatures, redelivery, a reply retried after a 500, a queue surviving a restart,
+//! and 503 when full.
+
+use messenger_e2e::*;
+use messenger_harness::journal;
+use messenger_harness::serve::{ServeConfig, ServerHandle, spawn};
+use messenger_harness::storage::Database;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const VERIFY: &str = "verify-token-1";
+
+fn start(db: &Path, graph: &FakeGraph, tweak: impl FnOnce(&mut ServeConfig)) -> ServerHandle {
+    let mut config = ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        app_secret: Some(APP_SECRET.into()),
+        verify_token: Some(VERIFY.into()),
+        outbox_every: Duration::from_millis(50),
+        ..ServeConfig::default()
+    };
+    config.retry = messenger_harness::retry::RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(50),
+    };
+    tweak(&mut config);
+    spawn(harness(Database::open(db, 4).unwrap(), graph), config).unwrap()
+}
+
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+fn post(server: &ServerHandle, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+    let mut request = client().post(format!("http://{}{path}", server.addr));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send(body).unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
+fn get(server: &ServerHandle, path: &str) -> (u16, String) {
+    let mut response = client().get(format!("http://{}{path}", server.addr)).call().unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
+fn deliver(server: &ServerHandle, fixture: &str) -> u16 {
+    post(server, "/webhooks/instagram", &[("X-Hub-Signature-256", &signature_of(fixture))], &webhook(fixture)).0
+}
+
+fn stored_events(db: &Path) -> Vec<Value> {
+    let database = Database::open(db, 1).unwrap();
+    journal::events(&database, &messenger_harness::storage::Namespace::new("instagram", "default").unwrap()).unwrap()
+}
+
+#[test]
+fn handshake_health_and_every_fixture_stored_once() {
+    let graph = FakeGraph::with_profiles();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let server = start(&db, &graph, |_| {});
+    assert_eq!(
+        get(&server, "/webhooks/instagram?hub.mode=subscribe&hub.verify_token=verify-token-1&hub.challenge=1158201444"),
+        (200, "1158201444".into())
+    );
+    assert_eq!(get(&server, "/webhooks/instagram?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1").0, 403);
+    assert_eq!(get(&server, "/healthz"), (200, "ok".into()));
+    let fixtures: Vec<String> = std::fs::read_dir(fixtures_dir().join("webhooks"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json") && n != "signatures.json")
+        .collect();
+    for name in &fixtures {
+        assert_eq!(deliver(&server, name), 200, "{name}");
+    }
+    let shown = |events: &[Value]| events.iter().filter(|e| e["kind"] != "skipped").count();
+    let events = stored_events(&db);
+    assert_eq!(shown(&events), 29, "every event of every fixture");
+    // Redelivery of everything: 200 again, nothing new stored.
+    for name in &fixtures {
+        assert_eq!(deliver(&server, name), 200, "{name}");
+    }
+    assert_eq!(stored_events(&db).len(), events.len(), "a redelivery stores no duplicate");
+    // A bad signature: 401 and nothing stored.
+    let (status, _) =
+        post(&server, "/webhooks/instagram", &[("X-Hub-Signature-256", "sha256=00")], &webhook("text.json"));
+    assert_eq!(status, 401);
+    let (status, _) =
+        post(&server, "/webhooks/instagram", &[("X-Hub-Signature-256", &signature_of("text.json"))], b"{}");
+    assert_eq!(status, 401, "the signature is checked before anything else");
+    assert_eq!(stored_events(&db).len(), events.len());
+    let big = vec![b'x'; 2 << 20];
+    assert_eq!(post(&server, "/webhooks/instagram", &[], &big).0, 413, "the body cap");
+    server.stop().unwrap();
+}
+
+fn reply_body() -> Vec<u8> {
+    json!({"account-id": "17841400000000001", "customer-id": "1098765432100001", "author": "agent",
+        "last-customer-message-at": messenger_core::time::format_rfc3339(messenger_harness::serve::now_ms() - 60_000), "text": "Your order shipped."})
+    .to_string()
+    .into_bytes()
+}
+
+fn wait_for_status(server: &ServerHandle, id: u64, wanted: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = get(server, &format!("/api/messages/{id}"));
+        let status: Value = serde_json::from_str(&body).unwrap();
+        if status["status"] == wanted || Instant::now() > deadline {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+#[test]
+fn a_reply_failing_with_a_500_is_queued_and_sent_on_retry() {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = calls.clone();
+    let graph = FakeGraph::start(move |_| {
+        if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            (500, String::new())
+        } else {
+            (200, graph_fixture("send-ok.json"))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("c.db"), &graph, |_| {});
+    let (status, body) = post(&server, "/api/messages", &[], &reply_body());
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status, answer["status"].as_str()), (202, Some("queued")), "{body}");
+    let done = wait_for_status(&server, answer["queued"].as_u64().unwrap(), "sent");
+    assert_eq!((done["status"].as_str(), done["attempts"].as_u64()), (Some("sent"), Some(2)), "{done}");
+    assert_eq!(graph.requests().len(), 2, "sent once, after one failure");
+    let (status, body) = post(&server, "/api/messages", &[], br#"{"account-id":"17841400000000001"}"#);
+    assert_eq!(status, 400, "{body}");
+}
+
+#[test]
+fn the_retry_queue_survives_a_restart() {
+    let graph = FakeGraph::start(|_| (500, String::new()));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let server = start(&db, &graph, |c| c.retry.base_delay = Duration::from_secs(3600));
+    let (status, body) = post(&server, "/api/messages", &[], &reply_body());
+    assert_eq!(status, 202, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["queued"].as_u64().unwrap();
+    server.stop().unwrap();
+    // A new process on the same database, with Graph healthy again and a short backoff: the reply goes out.
+    graph.answer_with(|_| (200, graph_fixture("send-ok.json")));
+    let database = Database::open(&db, 1).unwrap();
+    let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
+    let pending = journal::due(&database, &namespace, u64::MAX, 10).unwrap();
+    assert_eq!(pending.len(), 1, "the queued reply is on disk");
+    // Make it due now (the first server had scheduled it an hour out).
+    let item = &pending[0];
+    journal::settle(&database, &namespace, item, "pending", 0, &json!(null)).unwrap();
+    drop(database);
+    let restarted = start(&db, &graph, |_| {});
+    let done = wait_for_status(&restarted, id, "sent");
+    assert_eq!(done["status"], "sent", "{done}");
+}
+
+#[test]
+fn a_full_queue_answers_503_instead_of_growing() {
+    let graph = FakeGraph::start(|_| {
+        std::thread::sleep(Duration::from_millis(1_500));
+        (500, String::new())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("c.db"), &graph, |c| c.queue_limit = 1);
+    let addr = server.addr;
+    let slow = std::thread::spawn(move || {
+        let mut response = client()
+            .post(format!("http://{addr}/webhooks/instagram"))
+            .header("X-Hub-Signature-256", signature_of("text.json"))
+            .send(&webhook("text.json")[..])
+            .unwrap();
+        let _ = response.body_mut().read_to_string();
+        response.status().as_u16()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(deliver(&server, "image.json"), 503, "the one slot is busy with the slow delivery");
+    assert_eq!(slow.join().unwrap(), 200, "the slow delivery still lands");
+    assert_eq!(deliver(&server, "image.json"), 200, "and the slot is free again");
+}
+
+#[test]
+fn the_expiry_scheduler_stores_each_owner_notice_once() {
+    let graph = FakeGraph::with_profiles();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let now = messenger_harness::serve::now_ms();
+    {
+        let database = Database::open(&db, 1).unwrap();
+        let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
+        let record = json!({"linked_at": now - 55 * 86_400_000, "token_expires_at": now + 5 * 86_400_000, "username": "shop_a", "instagram_login": false});
+        let account = "17841400000000001";
+        database
+            .provision(namespace.clone(), &messenger_core::keys::link_record(account), record.to_string().as_bytes())
+            .unwrap();
+        database.provision(namespace, messenger_core::keys::CHANNEL_ACCOUNTS, br#"["17841400000000001"]"#).unwrap();
+    }
+    let server = start(&db, &graph, |c| {
+        c.expiry_every = Duration::from_millis(50);
+        c.owners = vec!["owner-1".into(), "owner-2".into()];
+        c.language = Some("ko".into());
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    server.stop().unwrap();
+    let notices: Vec<Value> = stored_events(&db).into_iter().filter(|e| e["kind"] == "owner-notice").collect();
+    assert_eq!(notices.len(), 1, "ten scheduler runs, one notice: {notices:?}");
+    assert_eq!(
+        (notices[0]["notify"].clone(), notices[0]["reason"].as_str()),
+        (json!(["owner-1", "owner-2"]), Some("expiring"))
+    );
+    assert!(notices[0]["notice"].as_str().unwrap().contains("만료"), "in the channel's language");
+}
