@@ -52,6 +52,8 @@ enum Command {
     Serve(ServeArgs),
     /// Prints the inbox events `serve` stored, oldest first, as a JSON array.
     Events,
+    /// Measures the component and the host (medians over rounds, with spread); JSON with --json.
+    Bench(BenchArgs),
     /// Fuzzes the component: mutated deliveries, random replies and links; fails on any trap or host panic.
     Fuzz(FuzzArgs),
     /// Answers Meta's subscription handshake; the expected token comes from MESSENGER_VERIFY_TOKEN.
@@ -87,6 +89,19 @@ struct ServeArgs {
     /// MESSENGER_* variables win).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Fewer rounds and iterations: well under two minutes.
+    #[arg(long)]
+    quick: bool,
+    /// Also load `serve` on loopback against a bare handler.
+    #[arg(long)]
+    serve: bool,
 }
 
 #[derive(Args)]
@@ -226,6 +241,10 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
         Command::Events => {
             let harness = harness(cli)?;
             Ok(to_json(&crate::journal::events(harness.database(), harness.namespace())?))
+        }
+        Command::Bench(args) => {
+            let figures = crate::bench::run(args.quick, args.serve)?;
+            Ok(if args.json { to_json(&figures) } else { crate::bench::table(&figures) })
         }
         Command::Fuzz(args) => {
             let seeds: Vec<Vec<u8>> = std::fs::read_dir(&args.fixtures)

@@ -25,7 +25,12 @@ pub struct Runtime {
 impl Runtime {
     /// Compiles `wasm` (or loads it from `cache_dir`), links WASI (granting nothing) and the two imports.
     pub fn new(wasm: &[u8], limits: Limits, cache_dir: Option<&Path>) -> Result<Self> {
-        let engine = Engine::new(&engine_config(&limits))?;
+        Self::with_allocation(wasm, limits, cache_dir, true)
+    }
+
+    /// As `new`, choosing the pooling allocator or on-demand allocation (the benchmark compares them).
+    pub fn with_allocation(wasm: &[u8], limits: Limits, cache_dir: Option<&Path>, pooled: bool) -> Result<Self> {
+        let engine = Engine::new(&engine_config(&limits, pooled))?;
         let component = match cache_dir {
             Some(dir) => load_cached(&engine, wasm, dir)?,
             None => {
@@ -40,6 +45,10 @@ impl Runtime {
         Ok(Self { engine, pre, limits, _ticker: ticker })
     }
 
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -47,7 +56,7 @@ impl Runtime {
     /// A store for one call, with its limits and deadline armed, and a fresh instance in it.
     pub fn instantiate(&self, state: State) -> Result<(Store<State>, MessengerConnector)> {
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.store_limits);
+        store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
             if ctx.data().clock.is_over() {
@@ -60,7 +69,8 @@ impl Runtime {
     }
 }
 
-fn engine_config(limits: &Limits) -> Config {
+/// The engine settings the runtime uses, for a given allocation strategy.
+pub fn engine_config(limits: &Limits, pooled: bool) -> Config {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(POOL_INSTANCES)
         .total_core_instances(POOL_INSTANCES * limits.instances as u32)
@@ -69,7 +79,10 @@ fn engine_config(limits: &Limits) -> Config {
         .max_memory_size(limits.memory_bytes)
         .table_elements(limits.table_elements);
     let mut config = Config::new();
-    config.epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config.epoch_interruption(true);
+    if pooled {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
     config
 }
 

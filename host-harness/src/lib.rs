@@ -4,6 +4,8 @@
 
 pub mod accounts_cli;
 mod background;
+pub mod bench;
+mod bench_serve;
 pub mod bindings;
 pub mod cli;
 mod convert;

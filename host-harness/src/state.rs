@@ -5,14 +5,13 @@ use crate::bindings::{http as wit_http, storage as wit_storage, types as wit_typ
 use crate::http::{self, HttpClient, HttpError};
 use crate::limits::{CallClock, Limits};
 use crate::storage::{Session, StorageError};
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 pub struct State {
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) store_limits: StoreLimits,
+    pub(crate) limiter: crate::limits::Limiter,
     pub(crate) clock: CallClock,
     session: Option<Session>,
     http: HttpClient,
@@ -23,11 +22,16 @@ impl State {
         Self {
             wasi: WasiCtxBuilder::new().build(),
             table: ResourceTable::new(),
-            store_limits: limits.store_limits(),
+            limiter: limits.limiter(),
             clock: CallClock::start(limits.call_deadline),
             session: Some(session),
             http,
         }
+    }
+
+    /// The largest linear memory the guest reached in this store.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.limiter.peak_memory_bytes
     }
 
     /// Gives back the call's storage session, to commit or roll back.

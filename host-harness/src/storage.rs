@@ -260,6 +260,39 @@ fn unavailable(error: rusqlite::Error) -> StorageError {
     StorageError::Unavailable(error.to_string())
 }
 
+/// The core's storage port over a session, so the native core can run on the very store the component uses
+/// (the benchmark compares them on equal terms).
+impl messenger_core::ports::Storage for Session {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, messenger_core::ports::StorageError> {
+        Session::get(self, key).map_err(port_error)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), messenger_core::ports::StorageError> {
+        Session::set(self, key, value).map_err(port_error)
+    }
+    fn delete(&self, key: &str) -> Result<(), messenger_core::ports::StorageError> {
+        Session::delete(self, key).map_err(port_error)
+    }
+    fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, messenger_core::ports::StorageError> {
+        Session::insert_if_absent(self, key, value).map_err(port_error)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, messenger_core::ports::StorageError> {
+        Session::compare_and_swap(self, key, expected, new).map_err(port_error)
+    }
+}
+
+fn port_error(error: StorageError) -> messenger_core::ports::StorageError {
+    match error {
+        StorageError::InvalidKey(why) => messenger_core::ports::StorageError::InvalidKey(why),
+        StorageError::TooLarge(why) => messenger_core::ports::StorageError::TooLarge(why),
+        StorageError::Unavailable(why) => messenger_core::ports::StorageError::Unavailable(why),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,108 @@
+//! `bench --serve`: signed POSTs to `serve` on loopback against a bare handler that answers 200, both started in
+//! this run and loaded the same way.
+
+use crate::bench::{payload, round3};
+use crate::harness::{Harness, HarnessConfig};
+use crate::serve::{ServeConfig, spawn};
+use crate::storage::Database;
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 2;
+
+/// Requests per second and the latency percentiles (ms) of `requests` POSTs from `CLIENTS` keep-alive clients.
+fn load(addr: SocketAddr, path: &str, requests: usize, offset: usize) -> (f64, f64, f64) {
+    let per_client = requests / CLIENTS;
+    let bodies: Vec<Vec<_>> =
+        (0..CLIENTS).map(|c| (0..per_client).map(|i| payload("text", offset + c * per_client + i)).collect()).collect();
+    let started = Instant::now();
+    let workers: Vec<_> = bodies
+        .into_iter()
+        .map(|bodies| {
+            let url = format!("http://{addr}{path}");
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                bodies
+                    .into_iter()
+                    .map(|(headers, body)| {
+                        let sent = Instant::now();
+                        let mut response = agent
+                            .post(&url)
+                            .header("x-hub-signature-256", &headers[0].1)
+                            .send(&body[..])
+                            .expect("the server answers");
+                        assert_eq!(response.status(), 200, "{:?}", response.body_mut().read_to_string());
+                        sent.elapsed().as_secs_f64() * 1e3
+                    })
+                    .collect::<Vec<f64>>()
+            })
+        })
+        .collect();
+    let mut latencies: Vec<f64> = workers.into_iter().flat_map(|w| w.join().expect("a client")).collect();
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    (latencies.len() as f64 / seconds, at(0.5), at(0.99))
+}
+
+/// A handler that does nothing but answer 200: the ceiling for this machine and client.
+fn bare_server() -> Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+            let router = axum::Router::new().route("/", axum::routing::post(|| async { "ok" }));
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+    });
+    Ok((addr, stop))
+}
+
+pub fn run(quick: bool, out: &mut Map<String, Value>) -> Result<()> {
+    let requests = if quick { 400 } else { 4000 };
+    let dir = std::env::temp_dir().join(format!("messenger-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut config = HarnessConfig::new(Database::open(&dir.join("bench.db"), cores + 2)?);
+    config.cache_dir = None;
+    let serve_config = ServeConfig {
+        addr: "127.0.0.1:0".parse()?,
+        app_secret: Some("bench-app-secret".into()),
+        queue_limit: 256,
+        expiry_every: Duration::from_secs(3600),
+        ..ServeConfig::default()
+    };
+    let server = spawn(Harness::new(config)?, serve_config)?;
+    let (bare, stop_bare) = bare_server()?;
+    // Warm both up, then measure them one after the other in this run.
+    load(server.addr, "/webhooks/instagram", 100, 10_000_000);
+    load(bare, "/", 100, 10_000_000);
+    let (serve_rps, serve_p50, serve_p99) = load(server.addr, "/webhooks/instagram", requests, 0);
+    let (bare_rps, bare_p50, bare_p99) = load(bare, "/", requests, 0);
+    let _ = stop_bare.send(());
+    server.stop()?;
+    let _ = std::fs::remove_dir_all(&dir);
+    for (key, value) in [
+        ("serve_rps", serve_rps),
+        ("serve_p50_ms", serve_p50),
+        ("serve_p99_ms", serve_p99),
+        ("bare_rps", bare_rps),
+        ("bare_p50_ms", bare_p50),
+        ("bare_p99_ms", bare_p99),
+        ("serve_bare_ratio", serve_rps / bare_rps),
+    ] {
+        out.insert(key.into(), json!(round3(value)));
+    }
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! `bench --quick --serve` prints every figure DESIGN.md names (speed is the benchmark's business, not a test's).
+
+#[test]
+fn the_quick_bench_reports_every_design_figure() {
+    let figures = messenger_harness::bench::run(true, true).unwrap();
+    for key in [
+        "component_bytes",
+        "compile_ms",
+        "load_precompiled_ms",
+        "instantiate_pooled_us",
+        "instantiate_unpooled_us",
+        "translate_native_us",
+        "translate_wasm_us",
+        "wasm_native_ratio",
+        "delivery_us",
+        "deliveries_per_s_per_core",
+        "outbound_split_us",
+        "instance_memory_bytes",
+        "serve_rps",
+        "serve_p99_ms",
+        "bare_rps",
+        "serve_bare_ratio",
+    ] {
+        let value = figures.get(key).unwrap_or_else(|| panic!("{key} is missing"));
+        assert!(value.as_f64().is_some_and(|v| v > 0.0), "{key} = {value}");
+    }
+}
