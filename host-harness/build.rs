@@ -12,7 +12,9 @@ fn main() {
     }
     let manifest_dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
+    // The workspace Cargo.toml holds the `plugin` profile: a change there must rebuild the component too.
     for watched in [
+        "Cargo.toml",
         "plugin/src",
         "plugin/core/src",
         "plugin/Cargo.toml",
