@@ -4,8 +4,9 @@
 use crate::bindings::expiry::Link;
 use crate::bindings::outbound::{DeliveryStatus, Reply, Retry, SendPlan};
 use crate::harness::CallError;
-use crate::retry::Outcome;
-use crate::serve::{App, now_ms};
+use crate::now_ms;
+use crate::retry::{Outcome, first_failure};
+use crate::serve::App;
 use crate::{journal, outbound_json};
 use anyhow::Result;
 use axum::http::StatusCode;
@@ -82,13 +83,6 @@ pub(crate) fn send_now(app: &App, reply: &Reply) -> Result<(StatusCode, Value)> 
         }
     }
     Ok((StatusCode::OK, report))
-}
-
-fn first_failure(outcomes: &[Outcome]) -> Option<(usize, Retry)> {
-    outcomes.iter().enumerate().find_map(|(i, o)| match &o.status {
-        DeliveryStatus::Failed(f) => Some((i, f.retry)),
-        _ => None,
-    })
 }
 
 /// Sends what is due in the retry queue; each item ends sent, failed (reported), or pending with a later time.

@@ -5,9 +5,9 @@ use crate::bindings::inbound;
 use crate::expiry_json;
 use crate::harness::{CallError, Harness, HarnessConfig};
 use crate::http::EgressPolicy;
-use crate::outbound_json;
 use crate::retry::RetryPolicy;
 use crate::storage::Database;
+use crate::{now_ms, outbound_json};
 use clap::{Args, Parser, Subcommand};
 use messenger_core::{ConnectorError, inbound::MAX_BODY_BYTES, keys, signature, time};
 use std::io::Read;
@@ -394,8 +394,4 @@ fn read_capped(source: &str, cap: usize) -> Result<Vec<u8>, Failure> {
         return Err(Failure::input(messenger_core::codes::PAYLOAD_TOO_LARGE, format!("the body is over {cap} bytes")));
     }
     Ok(body)
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }

@@ -26,6 +26,11 @@ pub mod storage;
 
 pub use harness::{CallError, Harness, HarnessConfig};
 
+/// The wall clock in Unix milliseconds: the `now` the host passes to the component.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 /// Where the build put the component.
 pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");
 /// The component built with this crate, embedded so the binary stands alone.

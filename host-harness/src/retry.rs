@@ -4,6 +4,7 @@
 
 use crate::bindings::outbound::{DeliveryStatus, Retry, SendPlan};
 use crate::harness::{CallError, Harness};
+use crate::now_ms;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy)]
@@ -53,14 +54,9 @@ impl Harness {
                     outcome.status = status;
                 }
             }
-            let Some(failed) =
-                (start..outcomes.len()).find(|&i| matches!(outcomes[i].status, DeliveryStatus::Failed(_)))
-            else {
-                break;
-            };
-            let DeliveryStatus::Failed(error) = &outcomes[failed].status else { unreachable!() };
+            let Some((failed, retry)) = first_failure(&outcomes) else { break };
             let attempts = outcomes[failed].attempts;
-            match error.retry {
+            match retry {
                 Retry::Now if attempts < 2 => {}
                 Retry::Now | Retry::Later if attempts < policy.max_attempts => {
                     std::thread::sleep(policy.backoff(attempts))
@@ -73,8 +69,12 @@ impl Harness {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+/// The first failed message of a report, and when it may be retried.
+pub(crate) fn first_failure(outcomes: &[Outcome]) -> Option<(usize, Retry)> {
+    outcomes.iter().enumerate().find_map(|(i, o)| match &o.status {
+        DeliveryStatus::Failed(f) => Some((i, f.retry)),
+        _ => None,
+    })
 }
 
 /// A fraction in [0, 1) from the clock and a counter: enough to spread retries, no cryptography needed.

@@ -4,7 +4,7 @@
 
 use crate::bindings::inbound::{Delivery, TranslateOptions};
 use crate::harness::{CallError, Harness};
-use crate::{background, journal, outbound_json};
+use crate::{background, journal, now_ms, outbound_json};
 use anyhow::{Context, Result};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -251,8 +251,4 @@ async fn reply_status(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Respo
         Ok(None) => error(StatusCode::NOT_FOUND, "not-found", "no such queued reply"),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", format!("{e:#}")),
     }
-}
-
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }

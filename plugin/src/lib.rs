@@ -84,7 +84,7 @@ fn invalid_account(account_id: &str) -> Result<(), types::ErrorInfo> {
 }
 
 fn storage_failed(error: ports::StorageError) -> types::ErrorInfo {
-    error_info(ConnectorError::new(messenger_core::codes::STORAGE_UNAVAILABLE, format!("storage failed: {error:?}")))
+    error_info(error.into())
 }
 
 impl inbound::Guest for Component {

@@ -99,7 +99,7 @@ fn handshake_health_and_every_fixture_stored_once() {
 
 fn reply_body() -> Vec<u8> {
     json!({"account-id": "17841400000000001", "customer-id": "1098765432100001", "author": "agent",
-        "last-customer-message-at": messenger_core::time::format_rfc3339(messenger_harness::serve::now_ms() - 60_000), "text": "Your order shipped."})
+        "last-customer-message-at": messenger_core::time::format_rfc3339(messenger_harness::now_ms() - 60_000), "text": "Your order shipped."})
     .to_string()
     .into_bytes()
 }
@@ -193,7 +193,7 @@ fn the_expiry_scheduler_stores_each_owner_notice_once() {
     let graph = FakeGraph::with_profiles();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
-    let now = messenger_harness::serve::now_ms();
+    let now = messenger_harness::now_ms();
     {
         let database = Database::open(&db, 1).unwrap();
         let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();

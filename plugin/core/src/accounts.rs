@@ -61,10 +61,6 @@ fn failed(code: &str, message: impl Into<String>) -> ConnectorError {
     ConnectorError::new(code, message)
 }
 
-fn storage_failed(error: StorageError) -> ConnectorError {
-    failed(crate::codes::STORAGE_UNAVAILABLE, format!("storage failed: {error:?}"))
-}
-
 /// Exchanges the code for a long-lived token and stores it for every account it gives. Re-linking an account keeps
 /// all its data (settings, dedup, profiles); only the token and link record are replaced.
 pub fn link_accounts(
@@ -82,15 +78,15 @@ pub fn link_accounts(
             return Err(failed("unexpected-response", "Graph named an account id that is not an Instagram id"));
         }
         let expires_at = expires_in_s.map_or(request.now + LINK_LIFETIME_MS, |s| request.now + s * SECOND_MS);
-        let relinked = storage.get(&keys::link_record(&account_id)).map_err(storage_failed)?.is_some();
+        let relinked = storage.get(&keys::link_record(&account_id)).map_err(ConnectorError::from)?.is_some();
         let record = LinkRecord {
             linked_at: request.now,
             token_expires_at: expires_at,
             username: username.clone(),
             instagram_login: request.login == LoginKind::Instagram,
         };
-        store_link(storage, &account_id, &token, &record).map_err(storage_failed)?;
-        storage.set(&keys::login_kind(&account_id), request.login.as_str().as_bytes()).map_err(storage_failed)?;
+        store_link(storage, &account_id, &token, &record).map_err(ConnectorError::from)?;
+        storage.set(&keys::login_kind(&account_id), request.login.as_str().as_bytes()).map_err(ConnectorError::from)?;
         linked.push(LinkedAccount { account_id, username, expires_at, relinked });
     }
     Ok(linked)
@@ -217,7 +213,7 @@ pub fn refresh(
         return Err(failed("refresh-too-early", "Meta refreshes only tokens at least 24 hours old"));
     }
     let token = graph::access_token(storage, account_id)
-        .map_err(storage_failed)?
+        .map_err(ConnectorError::from)?
         .ok_or_else(|| failed("no-access-token", "the account has no token"))?;
     let fresh =
         get_json(http, &format!("{INSTAGRAM_GRAPH}/refresh_access_token?grant_type=ig_refresh_token"), Some(&token))?;
@@ -225,17 +221,17 @@ pub fn refresh(
     let expires_at =
         fresh.get("expires_in").and_then(Value::as_u64).map_or(now + LINK_LIFETIME_MS, |s| now + s * SECOND_MS);
     let record = LinkRecord { token_expires_at: expires_at, ..record };
-    store_link(storage, account_id, &new_token, &record).map_err(storage_failed)?;
+    store_link(storage, account_id, &new_token, &record).map_err(ConnectorError::from)?;
     Ok(expires_at)
 }
 
 pub fn link_record(storage: &impl Storage, account_id: &str) -> Result<Option<LinkRecord>, ConnectorError> {
-    let bytes = storage.get(&keys::link_record(account_id)).map_err(storage_failed)?;
+    let bytes = storage.get(&keys::link_record(account_id)).map_err(ConnectorError::from)?;
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
 fn channel_accounts(storage: &impl Storage) -> Result<Vec<String>, ConnectorError> {
-    let bytes = storage.get(keys::CHANNEL_ACCOUNTS).map_err(storage_failed)?;
+    let bytes = storage.get(keys::CHANNEL_ACCOUNTS).map_err(ConnectorError::from)?;
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default())
 }
 
@@ -267,13 +263,13 @@ pub fn plan_selection(selected: &[String], storage: &impl Storage) -> Result<Sel
 /// conversations and settings stay, for a later re-authorization).
 pub fn apply_selection(selected: &[String], storage: &impl Storage) -> Result<SelectionChange, ConnectorError> {
     let change = plan_selection(selected, storage)?;
-    let accounts: Vec<&String> = change.kept.iter().chain(&change.added).collect();
-    let ordered: Vec<&String> = selected.iter().filter(|id| accounts.contains(id)).fold(Vec::new(), |mut acc, id| {
-        if !acc.contains(&id) {
-            acc.push(id);
+    // The new set is the selection itself, in its order, each account once.
+    let mut ordered: Vec<&String> = Vec::new();
+    for id in selected {
+        if !ordered.contains(&id) {
+            ordered.push(id);
         }
-        acc
-    });
+    }
     let write = || -> Result<(), StorageError> {
         storage.set(keys::CHANNEL_ACCOUNTS, &serde_json::to_vec(&ordered).expect("ids serialize"))?;
         for id in &change.removed {
@@ -285,16 +281,16 @@ pub fn apply_selection(selected: &[String], storage: &impl Storage) -> Result<Se
         }
         Ok(())
     };
-    write().map_err(storage_failed)?;
+    write().map_err(ConnectorError::from)?;
     Ok(change)
 }
 
 /// Marks the representative account (one of the channel's), or clears it.
 pub fn set_representative(account_id: Option<&str>, storage: &impl Storage) -> Result<(), ConnectorError> {
     match account_id {
-        None => storage.delete(keys::CHANNEL_REPRESENTATIVE).map_err(storage_failed),
+        None => storage.delete(keys::CHANNEL_REPRESENTATIVE).map_err(ConnectorError::from),
         Some(id) if channel_accounts(storage)?.iter().any(|a| a == id) => {
-            storage.set(keys::CHANNEL_REPRESENTATIVE, id.as_bytes()).map_err(storage_failed)
+            storage.set(keys::CHANNEL_REPRESENTATIVE, id.as_bytes()).map_err(ConnectorError::from)
         }
         Some(id) => {
             Err(failed("unknown-account", format!("{id} is not one of the channel's accounts; select it first")))
@@ -304,12 +300,14 @@ pub fn set_representative(account_id: Option<&str>, storage: &impl Storage) -> R
 
 /// The channel's accounts with what is stored of each (never a token).
 pub fn list(storage: &impl Storage) -> Result<Vec<AccountInfo>, ConnectorError> {
-    let representative = storage.get(keys::CHANNEL_REPRESENTATIVE).map_err(storage_failed)?;
+    let representative = storage.get(keys::CHANNEL_REPRESENTATIVE).map_err(ConnectorError::from)?;
     let mut accounts = Vec::new();
     for id in channel_accounts(storage)? {
         let Some(record) = link_record(storage, &id)? else { continue };
-        let error: Option<Value> =
-            storage.get(&keys::link_error(&id)).map_err(storage_failed)?.and_then(|b| serde_json::from_slice(&b).ok());
+        let error: Option<Value> = storage
+            .get(&keys::link_error(&id))
+            .map_err(ConnectorError::from)?
+            .and_then(|b| serde_json::from_slice(&b).ok());
         let last_error = error.as_ref().and_then(|e| {
             Some(GraphError {
                 code: e["code"].as_i64()?,

@@ -23,6 +23,13 @@ impl fmt::Display for ConnectorError {
 
 impl std::error::Error for ConnectorError {}
 
+/// A storage failure fails the whole call: nothing of it is kept, and the caller tries again.
+impl From<crate::ports::StorageError> for ConnectorError {
+    fn from(error: crate::ports::StorageError) -> Self {
+        Self::new(codes::STORAGE_UNAVAILABLE, format!("storage failed, nothing was kept; try again: {error:?}"))
+    }
+}
+
 /// The stable error codes.
 pub mod codes {
     pub const BAD_SIGNATURE: &str = "bad-signature";

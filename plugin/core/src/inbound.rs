@@ -4,7 +4,7 @@ use crate::error::{ConnectorError, codes};
 use crate::events::{EventKind, InboxEvent, SkipReason, Skipped};
 use crate::items::{Translated, Translator};
 use crate::keys;
-use crate::ports::{Http, Storage, StorageError};
+use crate::ports::{Http, Storage};
 use crate::settings::Filters;
 use crate::signature;
 use crate::time::TimestampMs;
@@ -71,7 +71,7 @@ pub fn translate(
         }
         for raw_item in entry.messaging.iter().chain(&entry.standby) {
             let translated = match serde_json::from_str::<Item>(raw_item.get()) {
-                Ok(item) => translator.item(&entry.id, item).map_err(storage_unavailable)?,
+                Ok(item) => translator.item(&entry.id, item).map_err(ConnectorError::from)?,
                 Err(_) => Translated {
                     kind: EventKind::Skipped(Skipped { reason: SkipReason::MalformedItem, message_id: None }),
                     customer_id: None,
@@ -79,7 +79,7 @@ pub fn translate(
             };
             let customer = match &translated.customer_id {
                 Some(id) if !matches!(translated.kind, EventKind::Skipped(_)) => {
-                    Some(translator.profile(&entry.id, id).map_err(storage_unavailable)?)
+                    Some(translator.profile(&entry.id, id).map_err(ConnectorError::from)?)
                 }
                 _ => None,
             };
@@ -109,10 +109,6 @@ fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, ConnectorError> {
         )),
         None => Err(malformed("the delivery has no `object`")),
     }
-}
-
-fn storage_unavailable(error: StorageError) -> ConnectorError {
-    ConnectorError::new(codes::STORAGE_UNAVAILABLE, format!("storage failed, the delivery must be retried: {error:?}"))
 }
 
 fn skipped(account_id: String, reason: SkipReason) -> InboxEvent {
