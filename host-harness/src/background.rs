@@ -4,6 +4,7 @@
 use crate::bindings::expiry::Link;
 use crate::bindings::outbound::{DeliveryStatus, Reply, Retry, SendPlan};
 use crate::harness::CallError;
+use crate::journal::Queued;
 use crate::now_ms;
 use crate::retry::{Outcome, first_failure};
 use crate::serve::App;
@@ -85,71 +86,108 @@ pub(crate) fn send_now(app: &App, reply: &Reply) -> Result<(StatusCode, Value)> 
     Ok((StatusCode::OK, report))
 }
 
-/// Sends what is due in the retry queue; each item ends sent, failed (reported), or pending with a later time.
+/// Sends what is due in the retry queue and this node could claim; each item ends sent, failed (reported), or
+/// pending with a later time. Other nodes skip what this one claimed until its lease runs out.
 fn drain_outbox(app: &App) {
-    let (harness, policy) = (&app.harness, &app.config.retry);
-    let due = match journal::due(harness.database(), harness.namespace(), now_ms(), 16) {
-        Ok(due) => due,
-        Err(e) => return tracing::error!("reading the retry queue: {e:#}"),
-    };
-    for mut item in due {
-        let Some(plan) = outbound_json::plan_from_stored(&item.plan) else {
-            let _ = journal::settle(
-                harness.database(),
-                harness.namespace(),
-                &item,
-                "failed",
-                0,
-                &json!({"error": "unreadable plan"}),
-            );
-            continue;
-        };
-        item.attempts += 1;
-        let statuses = match harness.send_plan(&plan, now_ms()) {
-            Ok(statuses) => statuses,
-            Err(e) => return tracing::error!("sending a queued reply: {:?}", e.to_error_info()),
-        };
-        let outcomes: Vec<Outcome> =
-            statuses.into_iter().map(|status| Outcome { status, attempts: item.attempts }).collect();
-        let report = outbound_json::deliveries(&outcomes);
-        let settled = match first_failure(&outcomes) {
-            None => journal::settle(harness.database(), harness.namespace(), &item, "sent", 0, &report),
-            Some((index, Retry::Later | Retry::Now)) if item.attempts < policy.max_attempts => {
-                item.plan = outbound_json::stored_plan(&SendPlan { messages: plan.messages[index..].to_vec(), ..plan });
-                let next = now_ms() + policy.backoff(item.attempts).as_millis() as u64;
-                journal::settle(harness.database(), harness.namespace(), &item, "pending", next, &report)
+    let (harness, config) = (&app.harness, &app.config);
+    let claimed = journal::claim(harness.database(), harness.namespace(), &config.node, now_ms(), config.lease, 16);
+    match claimed {
+        Ok(claimed) => {
+            for item in claimed {
+                if let Err(e) = send_claimed(app, item) {
+                    tracing::error!("sending a queued reply: {e:#}");
+                }
             }
-            Some(_) => journal::settle(harness.database(), harness.namespace(), &item, "failed", 0, &report),
-        };
-        if let Err(e) = settled {
-            tracing::error!("recording a queued reply: {e:#}");
         }
+        Err(e) => tracing::error!("claiming from the retry queue: {e:#}"),
     }
 }
 
-/// Evaluates every linked account: refreshes what should be, and stores each owner notice once per period.
+/// Sends a claimed reply one message at a time. Before each send the message is marked in flight, together with
+/// what remains of the plan, so a node that dies mid-send leaves a trace: the node that takes the reply over
+/// reports that message's outcome as unknown instead of sending it again (the Graph may have accepted it, and
+/// the customer must not see it twice). Every message ends in the report; nothing is dropped silently.
+fn send_claimed(app: &App, mut item: Queued) -> Result<()> {
+    let (harness, config) = (&app.harness, &app.config);
+    let (database, namespace, node) = (harness.database(), harness.namespace(), config.node.as_str());
+    let settle = |item: &Queued, status: &str, next: u64, report: &Value| {
+        if !journal::settle(database, namespace, item, node, status, next, report)? {
+            tracing::warn!(id = item.id, "another node took this reply over before it was settled");
+        }
+        Ok(())
+    };
+    let Some(mut plan) = outbound_json::plan_from_stored(&item.plan) else {
+        return settle(&item, "failed", 0, &json!([{"status": "failed", "error": {"code": "unreadable-plan"}}]));
+    };
+    let mut report = Vec::new();
+    if item.in_flight && !plan.messages.is_empty() {
+        plan.messages.remove(0);
+        report.push(json!({"status": "unknown", "attempts": item.attempts + 1, "error": {"code": "unknown-outcome",
+            "message": "the node sending this message stopped before Graph answered; it was not sent again"}}));
+    }
+    item.attempts += 1;
+    let mut outcomes = Vec::new();
+    while !plan.messages.is_empty() {
+        item.plan = outbound_json::stored_plan(&plan);
+        if !journal::mark_in_flight(database, namespace, &item, node)? {
+            tracing::warn!(id = item.id, "lost the claim on a queued reply; its new holder sends it");
+            return Ok(());
+        }
+        let one = SendPlan { messages: plan.messages[..1].to_vec(), ..plan.clone() };
+        let status = harness.send_plan(&one, now_ms()).map_err(|e| anyhow::anyhow!("{:?}", e.to_error_info()))?;
+        let status = status.into_iter().next().unwrap_or(DeliveryStatus::NotAttempted);
+        let accepted = matches!(status, DeliveryStatus::Sent(_));
+        outcomes.push(Outcome { status, attempts: item.attempts });
+        if !accepted {
+            break;
+        }
+        plan.messages.remove(0);
+    }
+    item.plan = outbound_json::stored_plan(&plan);
+    report.extend(outbound_json::deliveries(&outcomes).as_array().cloned().unwrap_or_default());
+    let report = Value::Array(report);
+    match first_failure(&outcomes) {
+        None => settle(&item, "sent", 0, &report),
+        Some((_, Retry::Later | Retry::Now)) if item.attempts < config.retry.max_attempts => {
+            settle(&item, "pending", now_ms() + config.retry.backoff(item.attempts).as_millis() as u64, &report)
+        }
+        Some(_) => settle(&item, "failed", 0, &report),
+    }
+}
+
+/// Evaluates every linked account: refreshes what should be, and stores each owner notice once per period. One
+/// node at a time runs it (a lease row); and a notice is stored only if the last-notice time it was decided on is
+/// still the stored one, so even two runs at once store it once.
 fn run_expiry(app: &App) {
-    let harness = &app.harness;
+    let (harness, config) = (&app.harness, &app.config);
+    let (database, namespace) = (harness.database(), harness.namespace());
+    match journal::take_lease(database, namespace, "expiry-scheduler", &config.node, config.lease) {
+        Ok(true) => {}
+        Ok(false) => return tracing::debug!("another node runs the expiry scheduler"),
+        Err(e) => return tracing::error!("taking the expiry scheduler's lease: {e:#}"),
+    }
     let accounts = match harness.list_accounts() {
         Ok(accounts) => accounts,
         Err(e) => return tracing::error!("listing accounts: {:?}", e.to_error_info()),
     };
     for account in accounts {
         let now = now_ms();
-        let last_notice = harness.database().begin(harness.namespace().clone()).and_then(|s| {
-            let at = journal::last_notice(&s, &account.account_id)?;
-            s.commit()?;
-            Ok(at)
-        });
+        let last_notice = match journal::last_notice(database, namespace, &account.account_id) {
+            Ok(at) => at,
+            Err(e) => {
+                tracing::error!("reading when owners were last told: {e:#}");
+                continue;
+            }
+        };
         let link = Link {
             now,
             linked_at: account.linked_at,
             token_expires_at: Some(account.token_expires_at),
-            last_notice_at: last_notice.unwrap_or(None),
-            owners: app.config.owners.clone(),
+            last_notice_at: last_notice,
+            owners: config.owners.clone(),
             last_error: account.last_error,
             last_error_at: account.last_error_at,
-            language: app.config.language.clone(),
+            language: config.language.clone(),
             login: Some(account.login),
         };
         let Ok(decision) = harness.evaluate_link(&link) else { continue };
@@ -163,13 +201,9 @@ fn run_expiry(app: &App) {
         }
         let notice = json!({"account-id": account.account_id, "kind": "owner-notice", "notify": decision.notify,
             "notice": decision.notice, "reason": decision.reason, "expires-at": messenger_core::time::format_rfc3339(decision.expires_at)});
-        let stored = harness.database().begin(harness.namespace().clone()).and_then(|s| {
-            journal::record_event(&s, &notice)?;
-            journal::set_notice(&s, &account.account_id, now)?;
-            s.commit()
-        });
-        match stored {
-            Ok(()) => tracing::info!(account = %account.account_id, "owner notice stored"),
+        match journal::store_notice(database, namespace, &account.account_id, last_notice, now, &notice) {
+            Ok(true) => tracing::info!(account = %account.account_id, "owner notice stored"),
+            Ok(false) => tracing::info!(account = %account.account_id, "owner notice already stored by another node"),
             Err(e) => tracing::error!("storing an owner notice: {e:#}"),
         }
     }

@@ -75,7 +75,8 @@ fn split_text() -> String {
 }
 
 /// Runs the benchmark; JSON keys as DESIGN.md lists them, plus `*_spread` pairs.
-pub fn run(quick: bool, with_serve: bool) -> Result<Map<String, Value>> {
+/// `postgres`: a URL for the serve figures on PostgreSQL (with `with_serve`).
+pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<String, Value>> {
     let (rounds, iters) = if quick { (5, 200) } else { (9, 1000) };
     let wasm = crate::PLUGIN_WASM;
     let mut out = Map::new();
@@ -207,7 +208,7 @@ pub fn run(quick: bool, with_serve: bool) -> Result<Map<String, Value>> {
     out.insert("instance_memory_bytes".into(), json!(store.data().peak_memory_bytes()));
 
     if with_serve {
-        crate::bench_serve::run(quick, &mut out)?;
+        crate::bench_serve::run(quick, postgres, &mut out)?;
     }
     Ok(out)
 }

@@ -24,9 +24,10 @@ pub struct Cli {
     /// The component to load [default: the one built with this binary].
     #[arg(long, global = true, value_name = "PATH")]
     component: Option<PathBuf>,
-    /// The SQLite database [default: in memory, for one-shot commands].
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The store: a SQLite path, or a `postgres://user@host:port/db` URL for the store several serve nodes
+    /// share [default: in memory for one-shot commands; ./data/connector.db for serve].
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    db: Option<String>,
     /// Send Graph API traffic to this base instead of Meta's hosts (tests point it at loopback).
     #[arg(long, global = true, value_name = "URL")]
     graph_url: Option<String>,
@@ -102,6 +103,9 @@ struct BenchArgs {
     /// Also load `serve` on loopback against a bare handler.
     #[arg(long)]
     serve: bool,
+    /// With --serve: also one and two serve nodes on this PostgreSQL (it keeps what the run stores).
+    #[arg(long, value_name = "URL", requires = "serve")]
+    postgres: Option<String>,
 }
 
 #[derive(Args)]
@@ -243,7 +247,7 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
             Ok(to_json(&crate::journal::events(harness.database(), harness.namespace())?))
         }
         Command::Bench(args) => {
-            let figures = crate::bench::run(args.quick, args.serve)?;
+            let figures = crate::bench::run(args.quick, args.serve, args.postgres.as_deref())?;
             Ok(if args.json { to_json(&figures) } else { crate::bench::table(&figures) })
         }
         Command::Fuzz(args) => {
@@ -277,7 +281,7 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
 
 fn harness(cli: &Cli) -> Result<Harness, Failure> {
     let database = match &cli.db {
-        Some(path) => Database::open(path, 1)?,
+        Some(spec) => Database::from_spec(spec, 1)?,
         None => Database::in_memory()?,
     };
     let mut config = cli_harness_config(cli)?;

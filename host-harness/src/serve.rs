@@ -32,6 +32,11 @@ pub struct ServeConfig {
     pub outbox_every: Duration,
     pub expiry_every: Duration,
     pub retry: crate::retry::RetryPolicy,
+    /// This node's name in queue claims and leases (unique per process by default).
+    pub node: String,
+    /// How long a claimed reply, or the expiry scheduler, belongs to this node before another may take over.
+    /// Longer than any send (HTTP timeouts included), so a live node is never overtaken.
+    pub lease: Duration,
 }
 
 impl Default for ServeConfig {
@@ -50,6 +55,8 @@ impl Default for ServeConfig {
                 base_delay: Duration::from_secs(2),
                 max_delay: Duration::from_secs(300),
             },
+            node: crate::node_name(),
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -114,7 +121,9 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
             .max_blocking_threads(workers)
             .enable_all()
             .build()?;
-        runtime.block_on(async move {
+        // The last reference is dropped here, outside the runtime: PostgreSQL clients block when they close.
+        let last_reference = app.clone();
+        let served = runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let background = background::start(app.clone());
             let router = router(app);
@@ -125,7 +134,10 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
                 .await?;
             background.stop().await;
             Ok(())
-        })
+        });
+        drop(runtime);
+        drop(last_reference);
+        served
     })?;
     Ok(ServerHandle { addr, stop: Some(stop), thread: Some(thread) })
 }
@@ -243,7 +255,13 @@ async fn reply(State(app): State<Arc<App>>, body: Bytes) -> Response {
 }
 
 async fn reply_status(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
-    match journal::outbox_status(app.harness.database(), app.harness.namespace(), id) {
+    // The database clients block: off the async workers.
+    let status = tokio::task::spawn_blocking(move || {
+        journal::outbox_status(app.harness.database(), app.harness.namespace(), id)
+    })
+    .await
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the worker failed")));
+    match status {
         Ok(Some((status, attempts, report))) => {
             let report: serde_json::Value = report.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
             Json(json!({"id": id, "status": status, "attempts": attempts, "report": report})).into_response()

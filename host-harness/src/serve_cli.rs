@@ -3,11 +3,11 @@
 
 use crate::harness::{Harness, HarnessConfig};
 use crate::serve::{self, ServeConfig};
-use crate::storage::Database;
+use crate::storage::{self, Database};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The default store, relative to where serve starts.
 pub const DEFAULT_DB: &str = "./data/connector.db";
@@ -32,7 +32,7 @@ pub fn run(
     mut harness_config: HarnessConfig,
     addr: SocketAddr,
     config_file: Option<&Path>,
-    db: Option<PathBuf>,
+    db: Option<String>,
 ) -> Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -59,12 +59,14 @@ pub fn run(
     if let Some(limit) = file.queue_limit {
         config.queue_limit = limit.max(1);
     }
-    let db = db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB));
-    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+    let db = db.unwrap_or_else(|| DEFAULT_DB.to_owned());
+    if !storage::is_postgres_url(&db)
+        && let Some(parent) = Path::new(&db).parent().filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    harness_config.database = Database::open(&db, cores + 2)?;
+    harness_config.database = Database::from_spec(&db, cores + 2)?;
     let harness = Harness::new(harness_config)?;
     if let Some(token) = env("MESSENGER_ACCESS_TOKEN").or(file.access_token) {
         harness.database().provision(
@@ -82,7 +84,8 @@ pub fn run(
     if config.owners.is_empty() {
         tracing::warn!("no channel owners (MESSENGER_OWNERS): expiry notices will have nobody to tell");
     }
+    let (harness_db, node) = (harness.database().describe(), config.node.clone());
     let server = serve::spawn(harness, config)?;
-    tracing::info!(addr = %server.addr, db = %db.display(), "serving POST/GET /webhooks/instagram, POST /api/messages, GET /healthz");
+    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, POST /api/messages, GET /healthz");
     server.wait_for_signal()
 }

@@ -2,6 +2,7 @@
 //! harness wired to both.
 
 pub mod generate;
+pub mod pg;
 
 use messenger_harness::http::EgressPolicy;
 use messenger_harness::storage::Database;
@@ -131,6 +132,23 @@ pub fn harness(database: Database, graph: &FakeGraph) -> Harness {
         .provision(harness.namespace().clone(), messenger_core::keys::CHANNEL_ACCESS_TOKEN, ACCESS_TOKEN.as_bytes())
         .unwrap();
     harness
+}
+
+/// A serve configuration for tests: a free loopback port, the fixtures' app secret, and a retry queue and backoff
+/// fast enough to watch.
+pub fn quick_serve_config() -> messenger_harness::serve::ServeConfig {
+    use std::time::Duration;
+    messenger_harness::serve::ServeConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        app_secret: Some(APP_SECRET.into()),
+        outbox_every: Duration::from_millis(50),
+        retry: messenger_harness::retry::RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(50),
+        },
+        ..Default::default()
+    }
 }
 
 /// The delivery of a webhook fixture with its published signature.

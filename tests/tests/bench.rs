@@ -1,8 +1,11 @@
-//! `bench --quick --serve` prints every figure DESIGN.md names (speed is the benchmark's business, not a test's).
+//! `bench --quick --serve` prints every figure DESIGN.md names, and the serve figures on a PostgreSQL (speed is
+//! the benchmark's business, not a test's).
 
 #[test]
 fn the_quick_bench_reports_every_design_figure() {
-    let figures = messenger_harness::bench::run(true, true).unwrap();
+    let postgres = messenger_e2e::pg::Postgres::start();
+    let url = postgres.create_database("bench");
+    let figures = messenger_harness::bench::run(true, true, Some(&url)).unwrap();
     for key in [
         "component_bytes",
         "compile_ms",
@@ -20,6 +23,10 @@ fn the_quick_bench_reports_every_design_figure() {
         "serve_p99_ms",
         "bare_rps",
         "serve_bare_ratio",
+        "serve_pg_rps",
+        "serve_pg_p99_ms",
+        "serve_pg2_rps",
+        "serve_pg2_p99_ms",
     ] {
         let value = figures.get(key).unwrap_or_else(|| panic!("{key} is missing"));
         assert!(value.as_f64().is_some_and(|v| v > 0.0), "{key} = {value}");

@@ -13,18 +13,7 @@ use std::time::{Duration, Instant};
 const VERIFY: &str = "verify-token-1";
 
 fn start(db: &Path, graph: &FakeGraph, tweak: impl FnOnce(&mut ServeConfig)) -> ServerHandle {
-    let mut config = ServeConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        app_secret: Some(APP_SECRET.into()),
-        verify_token: Some(VERIFY.into()),
-        outbox_every: Duration::from_millis(50),
-        ..ServeConfig::default()
-    };
-    config.retry = messenger_harness::retry::RetryPolicy {
-        max_attempts: 5,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(50),
-    };
+    let mut config = ServeConfig { verify_token: Some(VERIFY.into()), ..quick_serve_config() };
     tweak(&mut config);
     spawn(harness(Database::open(db, 4).unwrap(), graph), config).unwrap()
 }
@@ -153,11 +142,11 @@ fn the_retry_queue_survives_a_restart() {
     graph.answer_with(|_| (200, graph_fixture("send-ok.json")));
     let database = Database::open(&db, 1).unwrap();
     let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
-    let pending = journal::due(&database, &namespace, u64::MAX, 10).unwrap();
+    let pending = journal::claim(&database, &namespace, "test", u64::MAX / 2, Duration::ZERO, 10).unwrap();
     assert_eq!(pending.len(), 1, "the queued reply is on disk");
     // Make it due now (the first server had scheduled it an hour out).
     let item = &pending[0];
-    journal::settle(&database, &namespace, item, "pending", 0, &json!(null)).unwrap();
+    assert!(journal::settle(&database, &namespace, item, "test", "pending", 0, &json!(null)).unwrap());
     drop(database);
     let restarted = start(&db, &graph, |_| {});
     let done = wait_for_status(&restarted, id, "sent");

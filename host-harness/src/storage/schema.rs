@@ -1,0 +1,141 @@
+//! The schema, as versioned migrations per engine, and the statements both engines share. Statements are written
+//! with SQLite's numbered parameters (`?1`); the PostgreSQL backend rewrites them to `$1` once per connection.
+
+/// A schema change, applied once, in order, and recorded in `schema_migrations`.
+pub struct Migration {
+    pub version: i64,
+    pub sql: &'static str,
+}
+
+pub const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sql: "CREATE TABLE IF NOT EXISTS kv (
+            namespace TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (namespace, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS deliveries (
+            id INTEGER PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            body BLOB NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS events (
+            id INTEGER PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            delivery_id INTEGER,
+            json TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS outbox (
+            id INTEGER PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            report TEXT,
+            lease_holder TEXT,
+            lease_expires_at INTEGER,
+            in_flight INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE IF NOT EXISTS notices (
+            namespace TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            noticed_at INTEGER NOT NULL,
+            PRIMARY KEY (namespace, account_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;",
+}];
+
+/// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sql: "CREATE TABLE kv (
+            namespace TEXT NOT NULL,
+            key TEXT COLLATE \"C\" NOT NULL,
+            value BYTEA NOT NULL,
+            PRIMARY KEY (namespace, key)
+        );
+        CREATE TABLE deliveries (
+            id BIGSERIAL PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            received_at BIGINT NOT NULL,
+            body BYTEA NOT NULL
+        );
+        CREATE TABLE events (
+            id BIGSERIAL PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            delivery_id BIGINT,
+            json TEXT NOT NULL
+        );
+        CREATE INDEX events_by_namespace ON events (namespace, id);
+        CREATE TABLE outbox (
+            id BIGSERIAL PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INT NOT NULL,
+            next_attempt_at BIGINT NOT NULL,
+            report TEXT,
+            lease_holder TEXT,
+            lease_expires_at BIGINT,
+            in_flight BOOLEAN NOT NULL DEFAULT FALSE
+        );
+        CREATE INDEX outbox_pending ON outbox (namespace, next_attempt_at) WHERE status = 'pending';
+        CREATE TABLE notices (
+            namespace TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            noticed_at BIGINT NOT NULL,
+            PRIMARY KEY (namespace, account_id)
+        );
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );",
+}];
+
+pub const KV_GET: &str = "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2";
+pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
+    ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value";
+pub const KV_DELETE: &str = "DELETE FROM kv WHERE namespace = ?1 AND key = ?2";
+pub const KV_INSERT_IF_ABSENT: &str =
+    "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+pub const KV_REPLACE_IF: &str = "UPDATE kv SET value = ?3 WHERE namespace = ?1 AND key = ?2 AND value = ?4";
+pub const KV_LIST: &str = "SELECT key FROM kv WHERE namespace = ?1 AND substr(key, 1, length(?2)) = ?2 AND key > ?3
+    ORDER BY key LIMIT ?4";
+
+pub const INSERT_DELIVERY: &str =
+    "INSERT INTO deliveries (namespace, received_at, body) VALUES (?1, ?2, ?3) RETURNING id";
+pub const INSERT_EVENT: &str = "INSERT INTO events (namespace, delivery_id, json) VALUES (?1, ?2, ?3)";
+pub const EVENTS: &str = "SELECT json FROM events WHERE namespace = ?1 ORDER BY id";
+
+pub const ENQUEUE: &str = "INSERT INTO outbox (namespace, plan, status, attempts, next_attempt_at)
+    VALUES (?1, ?2, 'pending', ?3, ?4) RETURNING id";
+/// `{lock}` is where PostgreSQL says `FOR UPDATE SKIP LOCKED`: two nodes never claim the same row, and neither
+/// waits for the other. (SQLite has one writer at a time, so it needs nothing there.)
+pub const CLAIM_DUE: &str = "UPDATE outbox SET lease_holder = ?3, lease_expires_at = ?4
+    WHERE id IN (SELECT id FROM outbox WHERE namespace = ?1 AND status = 'pending' AND next_attempt_at <= ?2
+                 AND (lease_expires_at IS NULL OR lease_expires_at < ?2) ORDER BY id LIMIT ?5 {lock})
+    RETURNING id, plan, attempts, in_flight";
+pub const SET_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = ?3 WHERE id = ?1 AND lease_holder = ?2";
+/// Settling gives the lease back; it only counts from the node that holds it.
+pub const SETTLE: &str = "UPDATE outbox SET status = ?3, plan = ?4, attempts = ?5, next_attempt_at = ?6, report = ?7,
+    in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_holder = ?2";
+pub const OUTBOX_STATUS: &str = "SELECT status, attempts, report FROM outbox WHERE id = ?1 AND namespace = ?2";
+
+pub const LAST_NOTICE: &str = "SELECT noticed_at FROM notices WHERE namespace = ?1 AND account_id = ?2";
+pub const FIRST_NOTICE: &str =
+    "INSERT INTO notices (namespace, account_id, noticed_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+pub const NEXT_NOTICE: &str =
+    "UPDATE notices SET noticed_at = ?3 WHERE namespace = ?1 AND account_id = ?2 AND noticed_at = ?4";
+
+/// Taken when free or expired, renewed by its holder; otherwise no row changes.
+pub const TAKE_LEASE: &str = "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE leases.expires_at < ?3 OR leases.holder = ?2";
