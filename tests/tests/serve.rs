@@ -1,6 +1,6 @@
 //! The real server on a loopback port with a temporary database and a fake Graph: handshake, every fixture
 //! signed and read back, bad signatures, redelivery, a reply retried after a 500, a queue surviving a restart,
-//! and 503 when full.
+//! 503 when full, and a reply taken over from a node that died mid-send.
 
 use messenger_e2e::*;
 use messenger_harness::journal;
@@ -207,4 +207,41 @@ fn the_expiry_scheduler_stores_each_owner_notice_once() {
         (json!(["owner-1", "owner-2"]), Some("expiring"))
     );
     assert!(notices[0]["notice"].as_str().unwrap().contains("만료"), "in the channel's language");
+}
+
+#[test]
+fn a_reply_taken_over_from_a_dead_node_is_not_sent_twice() {
+    let graph = FakeGraph::start(|_| (500, String::new()));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    // A reply of two messages (over 1000 bytes), queued after its first attempt failed.
+    let long = json!({"account-id": "17841400000000001", "customer-id": "1098765432100001", "author": "agent",
+        "last-customer-message-at": messenger_core::time::format_rfc3339(messenger_harness::now_ms() - 60_000),
+        "text": format!("{}\n\n{}", "First part. ".repeat(70), "Second part. ".repeat(20))});
+    let server = start(&db, &graph, |c| c.retry.base_delay = Duration::from_secs(3600));
+    let (status, body) = post(&server, "/api/messages", &[], long.to_string().as_bytes());
+    assert_eq!(status, 202, "{body}");
+    let id = serde_json::from_str::<Value>(&body).unwrap()["queued"].as_i64().unwrap();
+    server.stop().unwrap();
+    // A node claims it, marks its first message in flight, and dies before Graph answers (nothing settles it).
+    let database = Database::open(&db, 1).unwrap();
+    let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
+    let item = &journal::claim(&database, &namespace, "n", u64::MAX / 2, Duration::ZERO, 1).unwrap()[0];
+    assert!(journal::settle(&database, &namespace, item, "n", "pending", 0, &json!(null)).unwrap());
+    let now = messenger_harness::now_ms();
+    let item = &journal::claim(&database, &namespace, "dead", now, Duration::from_millis(300), 1).unwrap()[0];
+    assert_eq!(item.plan["messages"].as_array().unwrap().len(), 2);
+    assert!(journal::mark_in_flight(&database, &namespace, item, "dead").unwrap());
+    drop(database);
+    // Another node takes it over once the lease runs out: the in-flight message is reported, not sent again.
+    graph.answer_with(|_| (200, graph_fixture("send-ok.json")));
+    let before = graph.requests().len();
+    let other = start(&db, &graph, |_| {});
+    let done = wait_for_status(&other, id as u64, "sent");
+    assert_eq!(done["status"], "sent", "{done}");
+    let sends = &graph.requests()[before..];
+    assert_eq!(sends.len(), 1, "only the second message is sent: {sends:?}");
+    assert!(sends[0].body.contains("Second part."), "{}", sends[0].body);
+    assert_eq!(done["report"][0]["error"]["code"], "unknown-outcome", "{done}");
+    assert_eq!(done["report"][1]["status"], "sent", "{done}");
 }
