@@ -24,6 +24,7 @@ pub struct Postgres {
     port: u16,
     /// initdb refuses to run as root, so as root the server runs as the `postgres` system user.
     as_postgres_user: bool,
+    tls: bool,
     /// Declared last: removed only after `drop` has stopped the server.
     dir: tempfile::TempDir,
 }
@@ -31,6 +32,15 @@ pub struct Postgres {
 impl Postgres {
     /// Initialises and starts a fresh server on a free loopback port; panics, with the server log, on failure.
     pub fn start() -> Postgres {
+        Self::start_with(false)
+    }
+
+    /// As `start`, serving TLS with a fresh self-signed certificate for 127.0.0.1 (see `certificate`).
+    pub fn start_with_tls() -> Postgres {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Postgres {
         let bin_dir = server_bin_dir();
         let as_postgres_user = is_root();
         // Under /tmp rather than $TMPDIR: the `postgres` user must be able to reach it.
@@ -39,10 +49,13 @@ impl Postgres {
             run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()), "chown the temp dir");
         }
         let data_dir = dir.path().join("data");
-        let mut server = Postgres { bin_dir, data_dir, port: 0, as_postgres_user, dir };
+        let mut server = Postgres { bin_dir, data_dir, port: 0, as_postgres_user, tls, dir };
         let mut initdb = server.server_command("initdb");
         // --no-sync skips only initdb's own final sync; the server itself keeps fsync on.
         run(initdb.args(["--auth=trust", "-U", USER, "--encoding=UTF8", "--locale=C", "--no-sync"]), "initdb");
+        if tls {
+            server.make_certificates();
+        }
         let log = server.dir.path().join("server.log");
         for _ in 0..START_ATTEMPTS {
             // Another process may take the port between the probe and the server's bind: then retry with a new one.
@@ -54,6 +67,52 @@ impl Postgres {
         }
         let log_text = std::fs::read_to_string(&log).unwrap_or_else(|e| format!("(no log: {e})"));
         panic!("PostgreSQL did not start in {START_ATTEMPTS} attempts; its log:\n{log_text}");
+    }
+
+    /// The CA (PEM) that signed the server's TLS certificate, when it was started with TLS.
+    pub fn certificate(&self) -> PathBuf {
+        self.data_dir.join("ca.crt")
+    }
+
+    /// A throwaway CA, and a server certificate for 127.0.0.1 signed by it, in the data directory.
+    fn make_certificates(&self) {
+        let steps: [&[&str]; 3] = [
+            &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca"],
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+            ],
+        ];
+        let outputs: [&[&str]; 3] = [
+            &["-keyout", "ca.key", "-out", "ca.crt"],
+            &["-keyout", "server.key", "-out", "server.csr"],
+            &["-copy_extensions", "copy", "-out", "server.crt"],
+        ];
+        for (step, output) in steps.iter().zip(outputs) {
+            let mut openssl = self.as_server_user(Path::new("openssl"));
+            run(openssl.current_dir(&self.data_dir).args(*step).args(output), "openssl (test certificates)");
+        }
+        let key = self.data_dir.join("server.key");
+        run(self.as_server_user(Path::new("chmod")).arg("600").arg(key), "chmod server.key");
     }
 
     /// The URL of the default `postgres` database.
@@ -81,9 +140,10 @@ impl Postgres {
     fn try_start(&self, log: &Path) -> bool {
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories='{}' -c fsync=on \
-             -c max_connections=200 -c shared_buffers=32MB",
+             -c max_connections=200 -c shared_buffers=32MB -c ssl={}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            if self.tls { "on" } else { "off" }
         );
         let timeout = READY_TIMEOUT.as_secs().to_string();
         let mut pg_ctl = self.server_command("pg_ctl");
@@ -99,7 +159,11 @@ impl Postgres {
     }
 
     fn server_command(&self, tool: &str) -> Command {
-        let program = self.bin_dir.join(tool);
+        self.as_server_user(&self.bin_dir.join(tool))
+    }
+
+    /// `program` as the user the server runs as.
+    fn as_server_user(&self, program: &Path) -> Command {
         let mut command = if self.as_postgres_user {
             let mut runuser = Command::new("runuser");
             runuser.args(["-u", "postgres", "--"]).arg(program);

@@ -148,3 +148,39 @@ fn compare_and_swap_loses_no_update_between_two_nodes() {
     let session = nodes[0].begin(namespace("c1")).unwrap();
     assert_eq!(session.get("budget").unwrap().as_deref(), Some((4 * EACH).to_string().as_bytes()));
 }
+
+/// How many of the server's connections are encrypted, asked over a plain connection of psql's own.
+fn encrypted_connections(url: &str) -> usize {
+    let output = std::process::Command::new("psql")
+        .args([&format!("{url}?sslmode=disable"), "-tAc", "SELECT count(*) FROM pg_stat_ssl WHERE ssl"])
+        .output()
+        .expect("psql (Debian's postgresql-client) runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn tls_is_used_when_offered_and_a_named_ca_is_enforced() {
+    let postgres = Postgres::start_with_tls();
+    let url = postgres.create_database("tls");
+    assert_eq!(encrypted_connections(&url), 0);
+    // No CA named: encrypted, whatever the certificate (libpq's sslmode=prefer/require).
+    let database = Database::connect_with_ca(&url, 1, None).unwrap();
+    assert_eq!(encrypted_connections(&url), 1, "the pool's connection is encrypted");
+    drop(database);
+    // The server's own certificate as the CA: verified, by chain and by name (127.0.0.1).
+    let verified = Database::connect_with_ca(&format!("{url}?sslmode=require"), 1, Some(&postgres.certificate()));
+    assert!(verified.is_ok(), "{:#}", verified.err().unwrap());
+    // Another CA: refused.
+    let other = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("openssl")
+        .current_dir(other.path())
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-keyout", "other.key", "-out", "other.crt"])
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let refused = Database::connect_with_ca(&url, 1, Some(&other.path().join("other.crt"))).err().unwrap();
+    assert!(format!("{refused:#}").contains("certificate"), "{refused:#}");
+}

@@ -8,6 +8,7 @@
 //! send budget, queue claims, notices) is decided by the database: unique keys, conditional updates and row
 //! locks, never a read followed by a blind write.
 
+mod pg_tls;
 mod postgres;
 mod schema;
 mod sqlite;
@@ -147,9 +148,15 @@ impl Database {
         Ok(Self { backend: Arc::new(sqlite::Sqlite::in_memory()?) })
     }
 
-    /// Connects to a shared PostgreSQL with a pool of up to `connections`, and migrates its schema.
+    /// Connects to a shared PostgreSQL with a pool of up to `connections`, and migrates its schema. TLS checks
+    /// the server's certificate against the CA file in `MESSENGER_PG_ROOT_CERT` when it is set.
     pub fn connect(url: &str, connections: usize) -> Result<Self> {
-        Ok(Self { backend: Arc::new(postgres::Postgres::connect(url, connections)?) })
+        Self::connect_with_ca(url, connections, pg_tls::root_cert_from_env().as_deref())
+    }
+
+    /// As `connect`, checking the server's certificate against `root_cert` (a PEM file) when given.
+    pub fn connect_with_ca(url: &str, connections: usize, root_cert: Option<&Path>) -> Result<Self> {
+        Ok(Self { backend: Arc::new(postgres::Postgres::connect(url, connections, root_cert)?) })
     }
 
     /// `postgres://` or `postgresql://` URLs select PostgreSQL; anything else is a SQLite path.

@@ -1,5 +1,5 @@
 //! The shared PostgreSQL backend, for several `serve` nodes: a pool of connections (r2d2), TLS when the server
-//! offers it (rustls with the web PKI roots; `sslmode=require` in the URL insists on it), prepared statements
+//! offers it (`pg_tls`; `sslmode=require` in the URL insists on it), prepared statements
 //! cached per connection, and the schema migrated at start-up by whichever node comes first.
 //!
 //! Transactions run at READ COMMITTED. What must hold across nodes is decided by single statements that
@@ -12,7 +12,6 @@ use anyhow::{Context, Result};
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -25,10 +24,10 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    pub fn connect(url: &str, connections: usize) -> Result<Self> {
+    pub fn connect(url: &str, connections: usize, root_cert: Option<&std::path::Path>) -> Result<Self> {
         let config: postgres::Config = url.parse().context("reading the PostgreSQL URL")?;
         let what = describe(&config);
-        let manager = Manager { config, tls: tls()? };
+        let manager = Manager { config, tls: super::pg_tls::connector(root_cert)? };
         // One connection first, to fail at once with the server's own reason (the pool would retry for seconds).
         let mut first = r2d2::ManageConnection::connect(&manager).with_context(|| format!("connecting to {what}"))?;
         migrate(&mut first.client).with_context(|| format!("migrating the schema of {what}"))?;
@@ -52,16 +51,6 @@ fn describe(config: &postgres::Config) -> String {
     };
     let port = config.get_ports().first().copied().unwrap_or(5432);
     format!("PostgreSQL {host}:{port}/{}", config.get_dbname().unwrap_or("(default)"))
-}
-
-fn tls() -> Result<MakeRustlsConnect> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
 }
 
 /// Applies what `schema_migrations` does not list yet, under an advisory lock, in one transaction: nodes that
