@@ -18,6 +18,7 @@ fn main() {
         "plugin/src",
         "plugin/core/src",
         "plugin/Cargo.toml",
+        "plugin/build.rs",
         "plugin/core/Cargo.toml",
         "wit",
         "Cargo.lock",

@@ -14,6 +14,11 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// How many instances may be alive at once (pool slots).
 pub const POOL_INSTANCES: u32 = 64;
 
+/// Linear memory kept resident per pool slot: the guest's 256 KiB stack, its data and its first heap pages.
+pub const KEEP_RESIDENT_MEMORY: usize = 512 << 10;
+/// Table bytes kept resident per pool slot.
+pub const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+
 /// The compiled component, ready to instantiate.
 pub struct Runtime {
     engine: Engine,
@@ -77,7 +82,11 @@ pub fn engine_config(limits: &Limits, pooled: bool) -> Config {
         .total_memories(POOL_INSTANCES * limits.memories as u32)
         .total_tables(POOL_INSTANCES * limits.tables as u32)
         .max_memory_size(limits.memory_bytes)
-        .table_elements(limits.table_elements);
+        .table_elements(limits.table_elements)
+        // A slot's first pages are reset in place for the next instance instead of being given back to the
+        // kernel: no page faults and TLB shootdowns on every call (measured: 10 faults per delivery to none).
+        .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
+        .table_keep_resident(KEEP_RESIDENT_TABLE);
     let mut config = Config::new();
     config.epoch_interruption(true);
     if pooled {
