@@ -1,6 +1,7 @@
 //! The storage contract on PostgreSQL, as on SQLite: atomic first-writer-wins and compare-and-swap (also between
-//! two nodes' pools at the same moment), byte-ordered key pages, discarded writes on rollback, idempotent
-//! migrations, and a clear error for a database that is not there.
+//! two nodes' pools at the same moment), byte-ordered key pages, discarded writes on rollback, migrations run
+//! once by nodes starting together, queue claims and notices between nodes, TLS, and a clear error for a
+//! database that is not there.
 
 use messenger_e2e::pg::Postgres;
 use messenger_harness::storage::{Database, Namespace};
@@ -44,6 +45,32 @@ fn the_store_contract_holds_on_postgres() {
     let s = database.begin(namespace("c1")).unwrap();
     assert_eq!(s.get("gone").unwrap(), None, "a dropped session's writes are discarded");
     s.rollback().unwrap();
+}
+
+#[test]
+fn nodes_starting_together_on_an_empty_database_migrate_it_once() {
+    let postgres = Postgres::start();
+    let url = postgres.create_database("fresh");
+    let together = Barrier::new(4);
+    std::thread::scope(|s| {
+        let starts: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, together) = (&url, &together);
+                s.spawn(move || {
+                    together.wait();
+                    Database::connect(url, 1).map(drop)
+                })
+            })
+            .collect();
+        for start in starts {
+            start.join().unwrap().unwrap();
+        }
+    });
+    let output = std::process::Command::new("psql")
+        .args([url.as_str(), "-tAc", "SELECT count(*) FROM schema_migrations"])
+        .output()
+        .expect("psql runs");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1", "one migration, recorded once");
 }
 
 #[test]
