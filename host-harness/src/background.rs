@@ -120,7 +120,8 @@ fn send_claimed(app: &App, mut item: Queued) -> Result<()> {
         return settle(&item, "failed", 0, &json!([{"status": "failed", "error": {"code": "unreadable-plan"}}]));
     };
     let mut report = Vec::new();
-    if item.in_flight && !plan.messages.is_empty() {
+    let unknown = item.in_flight && !plan.messages.is_empty();
+    if unknown {
         plan.messages.remove(0);
         report.push(json!({"status": "unknown", "attempts": item.attempts + 1, "error": {"code": "unknown-outcome",
             "message": "the node sending this message stopped before Graph answered; it was not sent again"}}));
@@ -147,6 +148,8 @@ fn send_claimed(app: &App, mut item: Queued) -> Result<()> {
     report.extend(outbound_json::deliveries(&outcomes).as_array().cloned().unwrap_or_default());
     let report = Value::Array(report);
     match first_failure(&outcomes) {
+        // Everything else went out, but one message may or may not have: the reply says so.
+        None if unknown => settle(&item, "unknown", 0, &report),
         None => settle(&item, "sent", 0, &report),
         Some((_, Retry::Later | Retry::Now)) if item.attempts < config.retry.max_attempts => {
             settle(&item, "pending", now_ms() + config.retry.backoff(item.attempts).as_millis() as u64, &report)

@@ -237,8 +237,8 @@ fn a_reply_taken_over_from_a_dead_node_is_not_sent_twice() {
     graph.answer_with(|_| (200, graph_fixture("send-ok.json")));
     let before = graph.requests().len();
     let other = start(&db, &graph, |_| {});
-    let done = wait_for_status(&other, id as u64, "sent");
-    assert_eq!(done["status"], "sent", "{done}");
+    let done = wait_for_status(&other, id as u64, "unknown");
+    assert_eq!(done["status"], "unknown", "the rest was sent, one message may or may not have been: {done}");
     let sends = &graph.requests()[before..];
     assert_eq!(sends.len(), 1, "only the second message is sent: {sends:?}");
     assert!(sends[0].body.contains("Second part."), "{}", sends[0].body);
