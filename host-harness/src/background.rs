@@ -4,7 +4,7 @@
 use crate::bindings::expiry::Link;
 use crate::bindings::outbound::{DeliveryStatus, Reply, Retry, SendPlan};
 use crate::harness::CallError;
-use crate::journal::Queued;
+use crate::journal::{Queued, Submitted};
 use crate::now_ms;
 use crate::retry::{Outcome, first_failure};
 use crate::serve::App;
@@ -51,9 +51,12 @@ pub(crate) fn start(app: Arc<App>) -> Background {
     Background { stop, tasks }
 }
 
-/// Validates and sends a reply once; a retryable failure queues the rest of the plan durably.
-pub(crate) fn send_now(app: &App, reply: &Reply) -> Result<(StatusCode, Value)> {
-    let harness = &app.harness;
+/// Queues a reply durably first, then sends it at once from this node under a lease, as the retry queue would,
+/// so a node that dies mid-send leaves it to another node and nothing is lost. A reply submitted again with the
+/// same `request_key` (the client's `Idempotency-Key`, after a lost answer) is found, not sent twice. The answer
+/// is the first attempt's: sent (200), failed for good (200, `ok: false`), or queued for a retry (202).
+pub(crate) fn send_now(app: &App, reply: &Reply, request_key: Option<&str>) -> Result<(StatusCode, Value)> {
+    let (harness, config) = (&app.harness, &app.config);
     let plan = match harness.validate_reply(reply) {
         Ok(plan) => plan,
         Err(CallError::Invalid(errors)) => {
@@ -61,29 +64,33 @@ pub(crate) fn send_now(app: &App, reply: &Reply) -> Result<(StatusCode, Value)> 
         }
         Err(other) => return Err(anyhow::anyhow!("{:?}", other.to_error_info())),
     };
-    let statuses = harness.send_plan(&plan, now_ms()).map_err(|e| anyhow::anyhow!("{:?}", e.to_error_info()))?;
-    let outcomes: Vec<Outcome> = statuses
-        .into_iter()
-        .map(|status| Outcome { attempts: u32::from(status != DeliveryStatus::NotAttempted), status })
-        .collect();
-    let mut report = json!({"ok": true, "deliveries": outbound_json::deliveries(&outcomes)});
-    match first_failure(&outcomes) {
-        None => report["status"] = json!("sent"),
-        Some((index, Retry::Later | Retry::Now)) => {
-            let rest = SendPlan { messages: plan.messages[index..].to_vec(), ..plan };
-            let next = now_ms() + app.config.retry.backoff(1).as_millis() as u64;
-            let id =
-                journal::enqueue(harness.database(), harness.namespace(), &outbound_json::stored_plan(&rest), 1, next)?;
-            report["status"] = json!("queued");
-            report["queued"] = json!(id);
-            return Ok((StatusCode::ACCEPTED, report));
-        }
-        Some(_) => {
-            report["ok"] = json!(false);
-            report["status"] = json!("failed");
-        }
+    let (database, namespace) = (harness.database(), harness.namespace());
+    let stored = outbound_json::stored_plan(&plan);
+    let (id, sent) = match journal::submit(database, namespace, &stored, request_key, &config.node, config.lease)? {
+        Submitted::Leased(item) => (item.id, send_claimed(app, item)?),
+        Submitted::Existing(id) => (id, None),
+    };
+    let Some((status, deliveries)) = sent else {
+        // Submitted before, or taken by another node: where it stands, and nothing sent from here.
+        let stored = stored_reply(app, id)?.unwrap_or_else(|| json!({"id": id}));
+        return Ok((StatusCode::OK, stored));
+    };
+    let mut answer = json!({"ok": status != "failed", "id": id, "status": status, "deliveries": deliveries});
+    if status == "pending" {
+        answer["status"] = json!("queued");
+        answer["queued"] = json!(id);
+        return Ok((StatusCode::ACCEPTED, answer));
     }
-    Ok((StatusCode::OK, report))
+    Ok((StatusCode::OK, answer))
+}
+
+/// A queued reply's status, attempts and report, as `GET /api/messages/ID` shows them.
+pub(crate) fn stored_reply(app: &App, id: i64) -> Result<Option<Value>> {
+    let row = journal::outbox_status(app.harness.database(), app.harness.namespace(), id)?;
+    Ok(row.map(|(status, attempts, report)| {
+        let report: Value = report.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
+        json!({"id": id, "status": status, "attempts": attempts, "report": report})
+    }))
 }
 
 /// Sends what is due in the retry queue and this node could claim; each item ends sent, failed (reported), or
@@ -107,17 +114,20 @@ fn drain_outbox(app: &App) {
 /// what remains of the plan, so a node that dies mid-send leaves a trace: the node that takes the reply over
 /// reports that message's outcome as unknown instead of sending it again (the Graph may have accepted it, and
 /// the customer must not see it twice). Every message ends in the report; nothing is dropped silently.
-fn send_claimed(app: &App, mut item: Queued) -> Result<()> {
+/// Gives how it settled (`sent`, `pending`, `failed` or `unknown`) and the report; none when the claim was lost.
+fn send_claimed(app: &App, mut item: Queued) -> Result<Option<(&'static str, Value)>> {
     let (harness, config) = (&app.harness, &app.config);
     let (database, namespace, node) = (harness.database(), harness.namespace(), config.node.as_str());
     let settle = |item: &Queued, status: &str, next: u64, report: &Value| {
         if !journal::settle(database, namespace, item, node, status, next, report)? {
             tracing::warn!(id = item.id, "another node took this reply over before it was settled");
         }
-        Ok(())
+        anyhow::Ok(())
     };
     let Some(mut plan) = outbound_json::plan_from_stored(&item.plan) else {
-        return settle(&item, "failed", 0, &json!([{"status": "failed", "error": {"code": "unreadable-plan"}}]));
+        let report = json!([{"status": "failed", "error": {"code": "unreadable-plan"}}]);
+        settle(&item, "failed", 0, &report)?;
+        return Ok(Some(("failed", report)));
     };
     let mut report = Vec::new();
     let unknown = item.in_flight && !plan.messages.is_empty();
@@ -132,7 +142,7 @@ fn send_claimed(app: &App, mut item: Queued) -> Result<()> {
         item.plan = outbound_json::stored_plan(&plan);
         if !journal::mark_in_flight(database, namespace, &item, node)? {
             tracing::warn!(id = item.id, "lost the claim on a queued reply; its new holder sends it");
-            return Ok(());
+            return Ok(None);
         }
         let one = SendPlan { messages: plan.messages[..1].to_vec(), ..plan.clone() };
         let status = harness.send_plan(&one, now_ms()).map_err(|e| anyhow::anyhow!("{:?}", e.to_error_info()))?;
@@ -147,15 +157,17 @@ fn send_claimed(app: &App, mut item: Queued) -> Result<()> {
     item.plan = outbound_json::stored_plan(&plan);
     report.extend(outbound_json::deliveries(&outcomes).as_array().cloned().unwrap_or_default());
     let report = Value::Array(report);
-    match first_failure(&outcomes) {
+    let (status, next) = match first_failure(&outcomes) {
         // Everything else went out, but one message may or may not have: the reply says so.
-        None if unknown => settle(&item, "unknown", 0, &report),
-        None => settle(&item, "sent", 0, &report),
+        None if unknown => ("unknown", 0),
+        None => ("sent", 0),
         Some((_, Retry::Later | Retry::Now)) if item.attempts < config.retry.max_attempts => {
-            settle(&item, "pending", now_ms() + config.retry.backoff(item.attempts).as_millis() as u64, &report)
+            ("pending", now_ms() + config.retry.backoff(item.attempts).as_millis() as u64)
         }
-        Some(_) => settle(&item, "failed", 0, &report),
-    }
+        Some(_) => ("failed", 0),
+    };
+    settle(&item, status, next, &report)?;
+    Ok(Some((status, report)))
 }
 
 /// Evaluates every linked account: refreshes what should be, and stores each owner notice once per period. One

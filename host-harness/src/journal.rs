@@ -2,7 +2,7 @@
 //! same transaction as the plugin's dedup marks, so a 200 means both are committed), the outbound retry queue
 //! with its leases, owner notices, and named leases for work that one node at a time should do.
 
-use crate::storage::{Claim, ClaimedRow, Database, Namespace, Session, Settlement};
+use crate::storage::{Claim, ClaimedRow, Database, Namespace, NewReply, Session, Settlement};
 use anyhow::Result;
 use messenger_core::events::{EventKind, InboxEvent, SkipReason};
 use serde_json::Value;
@@ -35,15 +35,56 @@ pub struct Queued {
     pub in_flight: bool,
 }
 
-pub fn enqueue(
+/// Queues a reply due at `next_attempt_at`, and gives its id.
+pub fn enqueue(database: &Database, namespace: &Namespace, plan: &Value, next_attempt_at: u64) -> Result<i64> {
+    Ok(insert(database, namespace, plan, sql_time(next_attempt_at), None, None)?.0)
+}
+
+/// A reply submitted to be sent at once.
+pub enum Submitted {
+    /// Queued now and leased to this node, which sends it.
+    Leased(Queued),
+    /// Queued before with the same request key (the client's idempotency key): its id; nothing to send.
+    Existing(i64),
+}
+
+/// Queues a reply leased to `node` for `lease` from the start, so no other node's worker takes it while `node`
+/// sends it; or finds the reply already queued with the same `request_key`.
+pub fn submit(
     database: &Database,
     namespace: &Namespace,
     plan: &Value,
-    attempts: u32,
-    next_attempt_at: u64,
-) -> Result<i64> {
+    request_key: Option<&str>,
+    node: &str,
+    lease: Duration,
+) -> Result<Submitted> {
+    let now = crate::now_ms();
+    let until = sql_time(now.saturating_add(lease.as_millis() as u64));
+    let (id, new) = insert(database, namespace, plan, sql_time(now), request_key, Some((node, until)))?;
+    let queued = Queued { id, plan: plan.clone(), attempts: 0, in_flight: false };
+    Ok(if new { Submitted::Leased(queued) } else { Submitted::Existing(id) })
+}
+
+fn insert(
+    database: &Database,
+    namespace: &Namespace,
+    plan: &Value,
+    next_attempt_at: i64,
+    request_key: Option<&str>,
+    lease: Option<(&str, i64)>,
+) -> Result<(i64, bool)> {
     let plan = plan.to_string();
-    database.transaction(namespace, |s| s.with(|tx, ns| tx.enqueue(ns, &plan, attempts, sql_time(next_attempt_at))))
+    let reply = NewReply { plan: &plan, attempts: 0, next_attempt_at, request_key, lease };
+    database.transaction(namespace, |s| {
+        s.with(|tx, ns| match (tx.enqueue(ns, &reply)?, request_key) {
+            (Some(id), _) => Ok((id, true)),
+            (None, Some(key)) => {
+                let id = tx.enqueued_by_key(ns, key)?;
+                Ok((id.ok_or_else(|| anyhow::anyhow!("a reply keyed {key:?} vanished while queueing"))?, false))
+            }
+            (None, None) => anyhow::bail!("queueing a reply inserted nothing"),
+        })
+    })
 }
 
 /// Claims up to `limit` due replies for `node` for `lease`: no other node sends them until the lease runs out.
@@ -55,14 +96,18 @@ pub fn claim(
     lease: Duration,
     limit: usize,
 ) -> Result<Vec<Queued>> {
-    let until = sql_time(now.saturating_add(lease.as_millis() as u64));
-    let claim = Claim { now: sql_time(now), holder: node, lease_until: until, limit };
+    let claim = claim_for(node, now, lease, limit);
     let rows = database.transaction(namespace, |s| s.with(|tx, ns| tx.claim_due(ns, &claim)))?;
-    rows.into_iter()
-        .map(|ClaimedRow { id, plan, attempts, in_flight }| {
-            Ok(Queued { id, plan: serde_json::from_str(&plan)?, attempts, in_flight })
-        })
-        .collect()
+    rows.into_iter().map(queued).collect()
+}
+
+fn claim_for(node: &str, now: u64, lease: Duration, limit: usize) -> Claim<'_> {
+    let lease_until = sql_time(now.saturating_add(lease.as_millis() as u64));
+    Claim { now: sql_time(now), holder: node, lease_until, limit }
+}
+
+fn queued(ClaimedRow { id, plan, attempts, in_flight }: ClaimedRow) -> Result<Queued> {
+    Ok(Queued { id, plan: serde_json::from_str(&plan)?, attempts, in_flight })
 }
 
 /// Records, before a send, that the plan's first message is in flight; false when `node` lost its lease.

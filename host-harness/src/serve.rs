@@ -4,7 +4,7 @@
 
 use crate::bindings::inbound::{Delivery, TranslateOptions};
 use crate::harness::{CallError, Harness};
-use crate::{background, journal, now_ms, outbound_json};
+use crate::{background, now_ms, outbound_json};
 use anyhow::{Context, Result};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -229,8 +229,15 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
 }
 
 /// Validates and sends a reply; what cannot be sent now but may later is queued durably.
-async fn reply(State(app): State<Arc<App>>, body: Bytes) -> Response {
+async fn reply(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let request_id = app.requests.fetch_add(1, Ordering::Relaxed);
+    let request_key = match headers.get("idempotency-key").map(|key| key.to_str()) {
+        None => None,
+        Some(Ok(key)) if !key.is_empty() && key.len() <= 200 => Some(key.to_owned()),
+        Some(_) => {
+            return error(StatusCode::BAD_REQUEST, "invalid-idempotency-key", "1 to 200 visible ASCII characters");
+        }
+    };
     let reply = match outbound_json::parse_request(&body, now_ms()) {
         Ok(reply) => reply,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.code, e.message),
@@ -241,7 +248,7 @@ async fn reply(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let worker = app.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        background::send_now(&worker, &reply)
+        background::send_now(&worker, &reply, request_key.as_deref())
     })
     .await;
     match outcome {
@@ -256,16 +263,11 @@ async fn reply(State(app): State<Arc<App>>, body: Bytes) -> Response {
 
 async fn reply_status(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
     // The database clients block: off the async workers.
-    let status = tokio::task::spawn_blocking(move || {
-        journal::outbox_status(app.harness.database(), app.harness.namespace(), id)
-    })
-    .await
-    .unwrap_or_else(|_| Err(anyhow::anyhow!("the worker failed")));
-    match status {
-        Ok(Some((status, attempts, report))) => {
-            let report: serde_json::Value = report.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default();
-            Json(json!({"id": id, "status": status, "attempts": attempts, "report": report})).into_response()
-        }
+    let stored = tokio::task::spawn_blocking(move || background::stored_reply(&app, id))
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("the worker failed")));
+    match stored {
+        Ok(Some(reply)) => Json(reply).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "not-found", "no such queued reply"),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", format!("{e:#}")),
     }

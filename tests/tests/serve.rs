@@ -129,6 +129,26 @@ fn a_reply_failing_with_a_500_is_queued_and_sent_on_retry() {
 }
 
 #[test]
+fn a_reply_submitted_again_with_its_idempotency_key_is_sent_once() {
+    let graph = FakeGraph::start(|_| (200, graph_fixture("send-ok.json")));
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("c.db"), &graph, |_| {});
+    let key = [("Idempotency-Key", "reply-7f3a")];
+    let (status, first) = post(&server, "/api/messages", &key, &reply_body());
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!((status, first["status"].as_str()), (200, Some("sent")), "{first}");
+    // The client lost the answer and sends the same request again.
+    let (status, again) = post(&server, "/api/messages", &key, &reply_body());
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!((status, &again["id"], again["status"].as_str()), (200, &first["id"], Some("sent")), "{again}");
+    assert_eq!(graph.requests().len(), 1, "sent once");
+    let (status, _) = post(&server, "/api/messages", &[], &reply_body());
+    assert_eq!((status, graph.requests().len()), (200, 2), "without a key, a new reply");
+    let (status, body) = post(&server, "/api/messages", &[("Idempotency-Key", "")], &reply_body());
+    assert_eq!(status, 400, "{body}");
+}
+
+#[test]
 fn the_retry_queue_survives_a_restart() {
     let graph = FakeGraph::start(|_| (500, String::new()));
     let dir = tempfile::tempdir().unwrap();

@@ -61,6 +61,16 @@ pub struct ClaimedRow {
     pub in_flight: bool,
 }
 
+/// A reply to queue: its plan, the attempts so far, when it is due, the client's idempotency key if any, and
+/// the node it is leased to from the start, and until when, if any.
+pub struct NewReply<'a> {
+    pub plan: &'a str,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub request_key: Option<&'a str>,
+    pub lease: Option<(&'a str, i64)>,
+}
+
 /// Who claims due replies, when, until when, and how many at most.
 pub struct Claim<'a> {
     pub now: i64,
@@ -104,7 +114,9 @@ pub(crate) trait Transaction: Send {
     fn insert_event(&mut self, ns: &str, delivery: Option<i64>, json: &str) -> Result<()>;
     fn events(&mut self, ns: &str) -> Result<Vec<String>>;
 
-    fn enqueue(&mut self, ns: &str, plan: &str, attempts: u32, next_attempt_at: i64) -> Result<i64>;
+    /// The new reply's id; none when a reply with the same request key is already queued.
+    fn enqueue(&mut self, ns: &str, reply: &NewReply) -> Result<Option<i64>>;
+    fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>>;
     /// Pending replies that are due and not leased by a live node, leased to `owner` until `lease_until`.
     fn claim_due(&mut self, ns: &str, claim: &Claim) -> Result<Vec<ClaimedRow>>;
     /// Marks the first message in flight (or not); false when `owner` no longer holds the lease.

@@ -7,7 +7,7 @@
 //! compare-and-swap, `FOR UPDATE SKIP LOCKED` for queue claims.
 
 use super::schema::{self, Migration};
-use super::{Backend, Claim, ClaimedRow, Settlement, Transaction};
+use super::{Backend, Claim, ClaimedRow, NewReply, Settlement, Transaction};
 use anyhow::{Context, Result};
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
@@ -161,6 +161,16 @@ impl Drop for PgTx {
     }
 }
 
+/// A claimed outbox row, as `RETURNING id, plan, attempts, in_flight` gives it.
+fn claimed_row(row: &postgres::Row) -> Result<ClaimedRow, postgres::Error> {
+    Ok(ClaimedRow {
+        id: row.try_get(0)?,
+        plan: row.try_get(1)?,
+        attempts: row.try_get::<_, i32>(2)? as u32,
+        in_flight: row.try_get(3)?,
+    })
+}
+
 impl Transaction for PgTx {
     fn commit(self: Box<Self>) -> Result<()> {
         self.end("COMMIT")
@@ -208,24 +218,19 @@ impl Transaction for PgTx {
         Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
     }
 
-    fn enqueue(&mut self, ns: &str, plan: &str, attempts: u32, next_attempt_at: i64) -> Result<i64> {
-        let attempts = attempts as i32;
-        Ok(self.one(schema::ENQUEUE, &[&ns, &plan, &attempts, &next_attempt_at])?.expect("RETURNING gives the id"))
+    fn enqueue(&mut self, ns: &str, r: &NewReply) -> Result<Option<i64>> {
+        let attempts = r.attempts as i32;
+        let (holder, until) = (r.lease.map(|l| l.0), r.lease.map(|l| l.1));
+        self.one(schema::ENQUEUE, &[&ns, &r.plan, &attempts, &r.next_attempt_at, &r.request_key, &holder, &until])
+    }
+
+    fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>> {
+        self.one(schema::ENQUEUED_BY_KEY, &[&ns, &request_key])
     }
 
     fn claim_due(&mut self, ns: &str, c: &Claim) -> Result<Vec<ClaimedRow>> {
         let rows = self.rows(schema::CLAIM_DUE, &[&ns, &c.now, &c.holder, &c.lease_until, &(c.limit as i64)])?;
-        let mut claimed = rows
-            .iter()
-            .map(|row| {
-                Ok(ClaimedRow {
-                    id: row.try_get(0)?,
-                    plan: row.try_get(1)?,
-                    attempts: row.try_get::<_, i32>(2)? as u32,
-                    in_flight: row.try_get(3)?,
-                })
-            })
-            .collect::<Result<Vec<_>, postgres::Error>>()?;
+        let mut claimed = rows.iter().map(claimed_row).collect::<Result<Vec<_>, postgres::Error>>()?;
         claimed.sort_by_key(|row| row.id);
         Ok(claimed)
     }

@@ -7,9 +7,10 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: "CREATE TABLE IF NOT EXISTS kv (
+pub const SQLITE_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: "CREATE TABLE IF NOT EXISTS kv (
             namespace TEXT NOT NULL,
             key TEXT NOT NULL,
             value BLOB NOT NULL,
@@ -50,12 +51,15 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
             holder TEXT NOT NULL,
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;",
-}];
+    },
+    Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+];
 
 /// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: "CREATE TABLE kv (
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: "CREATE TABLE kv (
             namespace TEXT NOT NULL,
             key TEXT COLLATE \"C\" NOT NULL,
             value BYTEA NOT NULL,
@@ -98,7 +102,14 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
             holder TEXT NOT NULL,
             expires_at BIGINT NOT NULL
         );",
-}];
+    },
+    Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+];
+
+/// Version 2, the same on both engines: the client's idempotency key of a reply, unique per channel, so a reply
+/// submitted again (after a lost answer) is found instead of queued twice.
+const OUTBOX_REQUEST_KEY: &str = "ALTER TABLE outbox ADD COLUMN request_key TEXT;
+    CREATE UNIQUE INDEX outbox_request_key ON outbox (namespace, request_key) WHERE request_key IS NOT NULL;";
 
 pub const KV_GET: &str = "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2";
 pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
@@ -115,8 +126,12 @@ pub const INSERT_DELIVERY: &str =
 pub const INSERT_EVENT: &str = "INSERT INTO events (namespace, delivery_id, json) VALUES (?1, ?2, ?3)";
 pub const EVENTS: &str = "SELECT json FROM events WHERE namespace = ?1 ORDER BY id";
 
-pub const ENQUEUE: &str = "INSERT INTO outbox (namespace, plan, status, attempts, next_attempt_at)
-    VALUES (?1, ?2, 'pending', ?3, ?4) RETURNING id";
+/// No row when a reply with the same request key is already queued. A reply may be leased as it is queued, so
+/// that the node sending it at once holds it before any other node's queue worker can see it.
+pub const ENQUEUE: &str = "INSERT INTO outbox
+    (namespace, plan, status, attempts, next_attempt_at, request_key, lease_holder, lease_expires_at)
+    VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING RETURNING id";
+pub const ENQUEUED_BY_KEY: &str = "SELECT id FROM outbox WHERE namespace = ?1 AND request_key = ?2";
 /// `{lock}` is where PostgreSQL says `FOR UPDATE SKIP LOCKED`: two nodes never claim the same row, and neither
 /// waits for the other. (SQLite has one writer at a time, so it needs nothing there.)
 pub const CLAIM_DUE: &str = "UPDATE outbox SET lease_holder = ?3, lease_expires_at = ?4

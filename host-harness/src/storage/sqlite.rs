@@ -2,7 +2,7 @@
 //! connections. Writers take the database lock at BEGIN (IMMEDIATE), so transactions never deadlock midway.
 
 use super::schema::{self, Migration};
-use super::{Backend, Claim, ClaimedRow, Settlement, Transaction};
+use super::{Backend, Claim, ClaimedRow, NewReply, Settlement, Transaction};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
@@ -117,6 +117,11 @@ impl Drop for SqliteTx {
     }
 }
 
+/// A claimed outbox row, as `RETURNING id, plan, attempts, in_flight` gives it.
+fn claimed_row(row: &rusqlite::Row) -> rusqlite::Result<ClaimedRow> {
+    Ok(ClaimedRow { id: row.get(0)?, plan: row.get(1)?, attempts: row.get(2)?, in_flight: row.get(3)? })
+}
+
 impl Transaction for SqliteTx {
     fn commit(self: Box<Self>) -> Result<()> {
         Ok(self.conn().execute_batch("COMMIT")?)
@@ -162,16 +167,19 @@ impl Transaction for SqliteTx {
         self.column(schema::EVENTS, [ns])
     }
 
-    fn enqueue(&mut self, ns: &str, plan: &str, attempts: u32, next_attempt_at: i64) -> Result<i64> {
-        Ok(self.one(schema::ENQUEUE, params![ns, plan, attempts, next_attempt_at])?.expect("RETURNING gives the id"))
+    fn enqueue(&mut self, ns: &str, r: &NewReply) -> Result<Option<i64>> {
+        let (holder, until) = (r.lease.map(|l| l.0), r.lease.map(|l| l.1));
+        self.one(schema::ENQUEUE, params![ns, r.plan, r.attempts, r.next_attempt_at, r.request_key, holder, until])
+    }
+
+    fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>> {
+        self.one(schema::ENQUEUED_BY_KEY, params![ns, request_key])
     }
 
     fn claim_due(&mut self, ns: &str, c: &Claim) -> Result<Vec<ClaimedRow>> {
         let sql = schema::CLAIM_DUE.replace("{lock}", "");
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![ns, c.now, c.holder, c.lease_until, c.limit as i64], |row| {
-            Ok(ClaimedRow { id: row.get(0)?, plan: row.get(1)?, attempts: row.get(2)?, in_flight: row.get(3)? })
-        })?;
+        let rows = stmt.query_map(params![ns, c.now, c.holder, c.lease_until, c.limit as i64], claimed_row)?;
         let mut claimed = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         claimed.sort_by_key(|row| row.id);
         Ok(claimed)
