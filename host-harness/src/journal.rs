@@ -110,9 +110,11 @@ fn queued(ClaimedRow { id, plan, attempts, in_flight }: ClaimedRow) -> Result<Qu
     Ok(Queued { id, plan: serde_json::from_str(&plan)?, attempts, in_flight })
 }
 
-/// Records, before a send, that the plan's first message is in flight; false when `node` lost its lease.
+/// Records, before a send, what remains of the plan and that its first message is in flight; false when `node`
+/// lost its lease.
 pub fn mark_in_flight(database: &Database, namespace: &Namespace, item: &Queued, node: &str) -> Result<bool> {
-    database.transaction(namespace, |s| s.with(|tx, _| tx.set_in_flight(item.id, node, true)))
+    let plan = item.plan.to_string();
+    database.transaction(namespace, |s| s.with(|tx, _| tx.mark_in_flight(item.id, node, &plan)))
 }
 
 /// Records how a claimed reply went, `pending` again (with what remains and when to try), `sent` or `failed`,

@@ -137,11 +137,14 @@ fn queue_claims_and_notices_hold_between_two_nodes() {
     assert_eq!(taken.len(), 4, "every lease ran out (a's three, b's one): b takes them all");
     assert!(!journal::settle(&a, &ns, &first[0], "a", "sent", 0, &serde_json::json!([])).unwrap(), "a lost them");
     assert!(!journal::mark_in_flight(&a, &ns, &first[0], "a").unwrap(), "and may not send them");
-    assert!(journal::mark_in_flight(&b, &ns, &taken[0], "b").unwrap());
+    // b sent the plan's first message, and marks the next in flight with what remains; then it dies.
+    let remaining = journal::Queued { plan: serde_json::json!({"n": "what remains"}), ..taken[0].clone() };
+    assert!(journal::mark_in_flight(&b, &ns, &remaining, "b").unwrap());
     let after_crash = journal::claim(&a, &ns, "a", 1000 + 200_000, lease, 10).unwrap();
     let resumed = after_crash.iter().find(|q| q.id == taken[0].id).unwrap();
     assert_eq!(after_crash.iter().filter(|q| q.in_flight).count(), 1);
     assert!(resumed.in_flight, "the next holder learns that a send was in flight");
+    assert_eq!(resumed.plan, remaining.plan, "and resumes from what remained, not from the sent message");
 
     // Two nodes decided on the same reading (no notice yet): one stores it.
     let event = serde_json::json!({"kind": "owner-notice", "account-id": "1"});

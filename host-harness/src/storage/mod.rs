@@ -119,8 +119,9 @@ pub(crate) trait Transaction: Send {
     fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>>;
     /// Pending replies that are due and not leased by a live node, leased to `owner` until `lease_until`.
     fn claim_due(&mut self, ns: &str, claim: &Claim) -> Result<Vec<ClaimedRow>>;
-    /// Marks the first message in flight (or not); false when `owner` no longer holds the lease.
-    fn set_in_flight(&mut self, id: i64, owner: &str, in_flight: bool) -> Result<bool>;
+    /// Stores `plan` (what remains) and marks its first message in flight; false when `owner` no longer holds the
+    /// lease.
+    fn mark_in_flight(&mut self, id: i64, owner: &str, plan: &str) -> Result<bool>;
     /// Settles a claimed reply; false when `owner` no longer holds the lease (another node took it over).
     fn settle(&mut self, id: i64, owner: &str, settlement: &Settlement) -> Result<bool>;
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>>;

@@ -138,7 +138,9 @@ pub const CLAIM_DUE: &str = "UPDATE outbox SET lease_holder = ?3, lease_expires_
     WHERE id IN (SELECT id FROM outbox WHERE namespace = ?1 AND status = 'pending' AND next_attempt_at <= ?2
                  AND (lease_expires_at IS NULL OR lease_expires_at < ?2) ORDER BY id LIMIT ?5 {lock})
     RETURNING id, plan, attempts, in_flight";
-pub const SET_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = ?3 WHERE id = ?1 AND lease_holder = ?2";
+/// The plan is stored with the mark: a node that takes the reply over resumes from the message in flight, never
+/// from one already accepted.
+pub const MARK_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = TRUE, plan = ?3 WHERE id = ?1 AND lease_holder = ?2";
 /// Settling gives the lease back; it only counts from the node that holds it.
 pub const SETTLE: &str = "UPDATE outbox SET status = ?3, plan = ?4, attempts = ?5, next_attempt_at = ?6, report = ?7,
     in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_holder = ?2";

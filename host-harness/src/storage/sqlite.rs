@@ -185,8 +185,8 @@ impl Transaction for SqliteTx {
         Ok(claimed)
     }
 
-    fn set_in_flight(&mut self, id: i64, owner: &str, in_flight: bool) -> Result<bool> {
-        Ok(self.execute(schema::SET_IN_FLIGHT, params![id, owner, in_flight])? == 1)
+    fn mark_in_flight(&mut self, id: i64, owner: &str, plan: &str) -> Result<bool> {
+        Ok(self.execute(schema::MARK_IN_FLIGHT, params![id, owner, plan])? == 1)
     }
 
     fn settle(&mut self, id: i64, owner: &str, s: &Settlement) -> Result<bool> {
