@@ -101,7 +101,7 @@ pub fn run(quick: bool, postgres: Option<&str>, out: &mut Map<String, Value>) ->
     let requests = if quick { 400 } else { 4000 };
     let dir = std::env::temp_dir().join(format!("messenger-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let connections = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
+    let connections = crate::serve::store_connections();
     let sqlite = serve_nodes(vec![Database::open(&dir.join("bench.db"), connections)?], requests, 0);
     let _ = std::fs::remove_dir_all(&dir);
     let (serve_rps, serve_p50, serve_p99) = sqlite?;

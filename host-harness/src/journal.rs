@@ -59,8 +59,8 @@ pub fn submit(
     lease: Duration,
 ) -> Result<Submitted> {
     let now = crate::now_ms();
-    let until = sql_time(now.saturating_add(lease.as_millis() as u64));
-    let (id, new) = insert(database, namespace, plan, sql_time(now), request_key, Some((node, until)))?;
+    let lease = Some((node, lease_until(now, lease)));
+    let (id, new) = insert(database, namespace, plan, sql_time(now), request_key, lease)?;
     let queued = Queued { id, plan: plan.clone(), attempts: 0, in_flight: false };
     Ok(if new { Submitted::Leased(queued) } else { Submitted::Existing(id) })
 }
@@ -74,7 +74,7 @@ fn insert(
     lease: Option<(&str, i64)>,
 ) -> Result<(i64, bool)> {
     let plan = plan.to_string();
-    let reply = NewReply { plan: &plan, attempts: 0, next_attempt_at, request_key, lease };
+    let reply = NewReply { plan: &plan, next_attempt_at, request_key, lease };
     database.transaction(namespace, |s| {
         s.with(|tx, ns| match (tx.enqueue(ns, &reply)?, request_key) {
             (Some(id), _) => Ok((id, true)),
@@ -102,8 +102,7 @@ pub fn claim(
 }
 
 fn claim_for(node: &str, now: u64, lease: Duration, limit: usize) -> Claim<'_> {
-    let lease_until = sql_time(now.saturating_add(lease.as_millis() as u64));
-    Claim { now: sql_time(now), holder: node, lease_until, limit }
+    Claim { now: sql_time(now), holder: node, lease_until: lease_until(now, lease), limit }
 }
 
 fn queued(ClaimedRow { id, plan, attempts, in_flight }: ClaimedRow) -> Result<Queued> {
@@ -173,9 +172,13 @@ pub fn store_notice(
 /// Takes (or renews) the named lease for `node` for `lease`; false while another node holds it.
 pub fn take_lease(database: &Database, namespace: &Namespace, name: &str, node: &str, lease: Duration) -> Result<bool> {
     let now = crate::now_ms();
-    let until = sql_time(now.saturating_add(lease.as_millis() as u64));
-    let name = format!("{}/{name}", namespace.as_str());
+    let (name, until) = (format!("{}/{name}", namespace.as_str()), lease_until(now, lease));
     database.transaction(namespace, |s| s.with(|tx, _| tx.take_lease(&name, node, sql_time(now), until)))
+}
+
+/// When a lease taken at `now` for `lease` runs out.
+fn lease_until(now: u64, lease: Duration) -> i64 {
+    sql_time(now.saturating_add(lease.as_millis() as u64))
 }
 
 /// Database integers are signed: later than i64::MAX is "never", not negative.

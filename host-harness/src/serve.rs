@@ -105,12 +105,23 @@ impl Drop for ServerHandle {
     }
 }
 
+/// Component calls run on a blocking pool of one thread per core.
+fn component_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The connections a node's store needs: one per component worker, and two for the retry-queue worker and the
+/// expiry scheduler.
+pub fn store_connections() -> usize {
+    component_workers() + 2
+}
+
 /// Binds `config.addr` and serves on a runtime of its own thread.
 pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
     let listener = std::net::TcpListener::bind(config.addr).with_context(|| format!("binding {}", config.addr))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = component_workers();
     let permits = Arc::new(Semaphore::new(config.queue_limit));
     let app = Arc::new(App { harness: Arc::new(harness), config, permits, requests: AtomicU64::new(0) });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

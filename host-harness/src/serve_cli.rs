@@ -65,8 +65,7 @@ pub fn run(
     {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    harness_config.database = Database::from_spec(&db, cores + 2)?;
+    harness_config.database = Database::from_spec(&db, serve::store_connections())?;
     let harness = Harness::new(harness_config)?;
     if let Some(token) = env("MESSENGER_ACCESS_TOKEN").or(file.access_token) {
         harness.database().provision(

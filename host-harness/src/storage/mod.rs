@@ -61,11 +61,10 @@ pub struct ClaimedRow {
     pub in_flight: bool,
 }
 
-/// A reply to queue: its plan, the attempts so far, when it is due, the client's idempotency key if any, and
-/// the node it is leased to from the start, and until when, if any.
+/// A reply to queue (no attempts yet): its plan, when it is due, the client's idempotency key if any, and the
+/// node it is leased to from the start, and until when, if any.
 pub struct NewReply<'a> {
     pub plan: &'a str,
-    pub attempts: u32,
     pub next_attempt_at: i64,
     pub request_key: Option<&'a str>,
     pub lease: Option<(&'a str, i64)>,

@@ -219,9 +219,8 @@ impl Transaction for PgTx {
     }
 
     fn enqueue(&mut self, ns: &str, r: &NewReply) -> Result<Option<i64>> {
-        let attempts = r.attempts as i32;
         let (holder, until) = (r.lease.map(|l| l.0), r.lease.map(|l| l.1));
-        self.one(schema::ENQUEUE, &[&ns, &r.plan, &attempts, &r.next_attempt_at, &r.request_key, &holder, &until])
+        self.one(schema::ENQUEUE, &[&ns, &r.plan, &r.next_attempt_at, &r.request_key, &holder, &until])
     }
 
     fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>> {

@@ -130,7 +130,7 @@ pub const EVENTS: &str = "SELECT json FROM events WHERE namespace = ?1 ORDER BY 
 /// that the node sending it at once holds it before any other node's queue worker can see it.
 pub const ENQUEUE: &str = "INSERT INTO outbox
     (namespace, plan, status, attempts, next_attempt_at, request_key, lease_holder, lease_expires_at)
-    VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING RETURNING id";
+    VALUES (?1, ?2, 'pending', 0, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id";
 pub const ENQUEUED_BY_KEY: &str = "SELECT id FROM outbox WHERE namespace = ?1 AND request_key = ?2";
 /// `{lock}` is where PostgreSQL says `FOR UPDATE SKIP LOCKED`: two nodes never claim the same row, and neither
 /// waits for the other. (SQLite has one writer at a time, so it needs nothing there.)

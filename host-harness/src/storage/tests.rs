@@ -75,7 +75,7 @@ fn refuses_bad_keys_and_huge_values() {
 fn a_claim_is_leased_to_one_owner_until_it_expires_and_only_the_holder_settles() {
     let db = Database::in_memory().unwrap();
     let ns = Namespace::new("instagram", "c1").unwrap();
-    let reply = NewReply { plan: "{}", attempts: 0, next_attempt_at: 100, request_key: Some("k1"), lease: None };
+    let reply = NewReply { plan: "{}", next_attempt_at: 100, request_key: Some("k1"), lease: None };
     let id = db.transaction(&ns, |s| s.with(|tx, ns| tx.enqueue(ns, &reply))).unwrap().unwrap();
     let again = db.transaction(&ns, |s| s.with(|tx, ns| tx.enqueue(ns, &reply))).unwrap();
     assert_eq!(again, None, "the same request key queues nothing twice");
