@@ -24,6 +24,37 @@ pub fn webhook_path(name: &str) -> PathBuf {
     fixtures_dir().join("webhooks").join(name)
 }
 
+/// The names of the webhook fixtures (`webhooks/*.json` but the signature table), sorted.
+pub fn webhook_fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir().join("webhooks"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json") && name != "signatures.json")
+        .collect();
+    names.sort();
+    names
+}
+
+/// An HTTP client that returns every status as an answer, not as an error.
+pub fn http_client() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// POSTs `body` with `headers` to a running server; its status and body.
+pub fn post(
+    server: &messenger_harness::serve::ServerHandle,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut request = http_client().post(format!("http://{}{path}", server.addr));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send(body).unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
 /// A webhook body, byte for byte.
 pub fn webhook(name: &str) -> Vec<u8> {
     std::fs::read(webhook_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))

@@ -18,21 +18,8 @@ fn start(db: &Path, graph: &FakeGraph, tweak: impl FnOnce(&mut ServeConfig)) -> 
     spawn(harness(Database::open(db, 4).unwrap(), graph), config).unwrap()
 }
 
-fn client() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
-
-fn post(server: &ServerHandle, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
-    let mut request = client().post(format!("http://{}{path}", server.addr));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let mut response = request.send(body).unwrap();
-    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
-}
-
 fn get(server: &ServerHandle, path: &str) -> (u16, String) {
-    let mut response = client().get(format!("http://{}{path}", server.addr)).call().unwrap();
+    let mut response = http_client().get(format!("http://{}{path}", server.addr)).call().unwrap();
     (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
 }
 
@@ -57,11 +44,7 @@ fn handshake_health_and_every_fixture_stored_once() {
     );
     assert_eq!(get(&server, "/webhooks/instagram?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1").0, 403);
     assert_eq!(get(&server, "/healthz"), (200, "ok".into()));
-    let fixtures: Vec<String> = std::fs::read_dir(fixtures_dir().join("webhooks"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".json") && n != "signatures.json")
-        .collect();
+    let fixtures = webhook_fixture_names();
     for name in &fixtures {
         assert_eq!(deliver(&server, name), 200, "{name}");
     }
@@ -183,7 +166,7 @@ fn a_full_queue_answers_503_instead_of_growing() {
     let server = start(&dir.path().join("c.db"), &graph, |c| c.queue_limit = 1);
     let addr = server.addr;
     let slow = std::thread::spawn(move || {
-        let mut response = client()
+        let mut response = http_client()
             .post(format!("http://{addr}/webhooks/instagram"))
             .header("X-Hub-Signature-256", signature_of("text.json"))
             .send(&webhook("text.json")[..])
