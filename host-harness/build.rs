@@ -2,7 +2,7 @@
 //! need no manual step, and exposes its path as `MESSENGER_PLUGIN_WASM`. Setting that variable to an existing
 //! .wasm skips the build.
 
-include!("wasm_build.rs");
+use messenger_build_support::{build_wasm_component, nested_target_dir};
 
 fn main() {
     println!("cargo:rerun-if-env-changed=MESSENGER_PLUGIN_WASM");
@@ -22,7 +22,7 @@ fn main() {
         "plugin/core/Cargo.toml",
         "wit",
         "Cargo.lock",
-        "host-harness/wasm_build.rs",
+        "host-harness/build-support/src",
     ] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }

@@ -4,9 +4,9 @@
 //! `cargo build --release -p messenger-harness --example profile_delivery && perf stat -e task-clock,page-faults
 //! target/release/examples/profile_delivery 20000`
 
-use messenger_harness::bindings::inbound::{Delivery, TranslateOptions};
-use messenger_harness::harness::{Harness, HarnessConfig};
-use messenger_harness::storage::Database;
+use messenger_core::inbound::{Delivery, TranslateOptions};
+use messenger_harness::Database;
+use messenger_harness::{Harness, HarnessConfig};
 
 fn main() -> anyhow::Result<()> {
     let deliveries: usize = std::env::args().nth(1).map_or(Ok(20_000), |n| n.parse())?;
@@ -14,7 +14,7 @@ fn main() -> anyhow::Result<()> {
     config.cache_dir = None;
     let harness = Harness::new(config)?;
     let options = TranslateOptions { app_secret: "bench-app-secret".into(), filters: None };
-    let payloads: Vec<_> = (0..deliveries).map(|n| messenger_harness::bench::payload("text", n)).collect();
+    let payloads: Vec<_> = (0..deliveries).map(|n| messenger_harness::tools::bench::payload("text", n)).collect();
     let started = std::time::Instant::now();
     for (headers, body) in payloads {
         let delivery = Delivery { headers, body, received_at: 1_794_477_600_000 };

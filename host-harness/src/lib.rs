@@ -1,45 +1,34 @@
-//! A wasmtime host for the Instagram messaging connector component: one module per capability (`http`,
-//! `storage`, `limits`), the `engine` that compiles and pre-instantiates the component, and the `harness` that
-//! runs each call in its own instance and storage transaction.
+//! A wasmtime host for the Instagram messaging connector component, in layers, each using only those below it:
+//!
+//! | layer | what |
+//! |---|---|
+//! | `clock` | the wall clock and this node's name |
+//! | `egress`, `store` | the host's authority: the allowlisted HTTP client; SQLite or PostgreSQL behind a key-value transaction and a journal |
+//! | `runtime` | wasmtime: engine, compile cache, limits, bindings, per-call state, one module per imported capability |
+//! | `harness` | one call = one fresh instance + one storage transaction; core types in and out; sending with retries |
+//! | `outbox` | the durable reply queue: submit, claim, send, settle, status |
+//! | `server` | `serve`: routes that map results to HTTP, and the background workers |
+//! | `tools`, `commands` | the benchmark and the fuzzer; the CLI, one file per subcommand |
+//!
+//! An embedding helpdesk needs the names exported here; the CLI's internals stay inside.
 
-pub mod accounts_cli;
-mod background;
-pub mod bench;
-mod bench_serve;
-pub mod bindings;
-pub mod cli;
-mod convert;
-pub mod engine;
-pub mod expiry_json;
-pub mod fuzz;
-pub mod handshake;
-pub mod harness;
-pub mod http;
-pub mod journal;
-pub mod limits;
-pub mod outbound_json;
-pub mod retry;
-pub mod serve;
-pub mod serve_cli;
-pub mod state;
-pub mod storage;
+mod clock;
+pub mod commands;
+mod egress;
+mod harness;
+mod outbox;
+mod runtime;
+mod server;
+mod store;
+pub mod tools;
 
-pub use harness::{CallError, Harness, HarnessConfig};
-
-/// The wall clock in Unix milliseconds: the `now` the host passes to the component.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
-/// This process's name among several nodes on one database: host, process id and start time.
-pub fn node_name() -> String {
-    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    NAME.get_or_init(|| {
-        let host = std::fs::read_to_string("/etc/hostname").map_or_else(|_| "node".into(), |h| h.trim().to_owned());
-        format!("{host}-{}-{}", std::process::id(), now_ms())
-    })
-    .clone()
-}
+pub use clock::{node_name, now_ms};
+pub use egress::EgressPolicy;
+pub use harness::{CallError, Harness, HarnessConfig, Outcome, RetryPolicy};
+pub use outbox::{Outbox, Queued, ReplyStatus, StoredReply, Submitted};
+pub use runtime::limits::Limits;
+pub use server::{ServeConfig, ServerHandle, spawn as serve};
+pub use store::{Database, Namespace, Session, journal};
 
 /// Where the build put the component.
 pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");

@@ -2,21 +2,13 @@
 //! node, restarted) and on a shared PostgreSQL (three nodes, each delivery posted to two at once, one killed).
 //! Every delivery acknowledged with 200 must be in `events`, exactly once.
 
-#[path = "../../tests/src/pg.rs"]
-#[allow(dead_code)] // shared with the tests crate; not every helper is used here
-mod pg;
-
+use messenger_test_support::{APP_SECRET as SECRET, free_port, http_client_with_timeout, pg, sign};
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "crash-app-secret";
 const DELIVERIES: usize = 80;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn start(port: u16, db: impl AsRef<std::ffi::OsStr>) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_messenger-harness"))
@@ -54,22 +46,14 @@ fn every_acknowledged_delivery_survives_sigkill_exactly_once() {
     let poster = {
         let acked = acked.clone();
         std::thread::spawn(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(5)))
-                .build()
-                .into();
+            let agent = agent();
             let mut acknowledged = Vec::new();
             for i in 0..DELIVERIES {
                 let (mid, body) = delivery(i);
-                let signature = messenger_core::signature::sign(SECRET.as_bytes(), &body);
+                let signature = sign(SECRET, &body);
                 // As Meta does: send again until a 200 comes back.
                 loop {
-                    let answer = agent
-                        .post(format!("http://127.0.0.1:{port}/webhooks/instagram"))
-                        .header("X-Hub-Signature-256", &signature)
-                        .send(&body[..]);
-                    if answer.is_ok_and(|r| r.status() == 200) {
+                    if post_once(&agent, port, &signature, &body) {
                         acknowledged.push(mid);
                         acked.fetch_add(1, Ordering::SeqCst);
                         break;
@@ -121,11 +105,7 @@ fn stored_once(db: impl AsRef<std::ffi::OsStr>, acknowledged: &[String]) -> usiz
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(5)))
-        .build()
-        .into()
+    http_client_with_timeout(Some(Duration::from_secs(5)))
 }
 
 /// Posts `body` to `port` once; true on 200.
@@ -151,7 +131,7 @@ fn three_nodes_on_postgres_store_each_acknowledged_delivery_once_when_one_is_kil
             let mut acknowledged = Vec::new();
             for i in 0..DELIVERIES {
                 let (mid, body) = delivery(i);
-                let signature = messenger_core::signature::sign(SECRET.as_bytes(), &body);
+                let signature = sign(SECRET, &body);
                 // The same delivery reaches two nodes at once (a redelivery landing elsewhere); then, as Meta
                 // does, it is sent again, to the next node, until some node answers 200.
                 let pair = [ports[i % 3], ports[(i + 1) % 3]];

@@ -1,12 +1,13 @@
 //! Linking, refreshing, re-authorizing and selecting accounts through the real component, against a fake Graph
 //! that speaks both login flows.
 
+use messenger_core::accounts::LinkRequest;
 use messenger_core::events::{EventKind, SkipReason};
-use messenger_e2e::*;
+use messenger_core::expiry::LoginKind;
+use messenger_core::settings::Filters;
 use messenger_harness::CallError;
-use messenger_harness::bindings::expiry::{LinkRequest, LoginKind};
-use messenger_harness::bindings::inbound::Filters;
-use messenger_harness::storage::Database;
+use messenger_harness::Database;
+use messenger_test_support::*;
 use serde_json::{Value, json};
 
 const A: &str = "17841400000000001";
@@ -219,7 +220,7 @@ fn the_accounts_and_expiry_cli_work_on_the_database() {
     let db = path.to_str().unwrap();
     let run = |args: &[&str]| {
         let (stdout, code) =
-            messenger_harness::cli::run_args(["messenger-harness", "accounts", "--db", db].iter().chain(args));
+            messenger_harness::commands::run_args(["messenger-harness", "accounts", "--db", db].iter().chain(args));
         (serde_json::from_str::<Value>(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}")), code)
     };
     assert_eq!(run(&["select", A, B]).1, 0);

@@ -3,9 +3,9 @@
 
 #[test]
 fn the_quick_bench_reports_every_design_figure() {
-    let postgres = messenger_e2e::pg::Postgres::start();
+    let postgres = messenger_test_support::pg::Postgres::start();
     let url = postgres.create_database("bench");
-    let figures = messenger_harness::bench::run(true, true, Some(&url)).unwrap();
+    let figures = messenger_harness::tools::bench::run(true, true, Some(&url)).unwrap();
     for key in [
         "component_bytes",
         "compile_ms",

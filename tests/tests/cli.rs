@@ -1,11 +1,11 @@
 //! The `inbound` command of the CLI contract, run in process against the fake Graph.
 
-use messenger_e2e::*;
+use messenger_test_support::*;
 use serde_json::Value;
 
 fn run(args: &[&str]) -> (Value, u8) {
     let (stdout, code) =
-        messenger_harness::cli::run_args(std::iter::once("messenger-harness").chain(args.iter().copied()));
+        messenger_harness::commands::run_args(std::iter::once("messenger-harness").chain(args.iter().copied()));
     (serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}")), code)
 }
 

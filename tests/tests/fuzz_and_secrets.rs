@@ -1,8 +1,9 @@
 //! A short fuzz pass (the long one is `messenger-harness fuzz`), and a search of every output for secrets.
 
-use messenger_e2e::*;
-use messenger_harness::bindings::expiry::{LinkRequest, LoginKind};
-use messenger_harness::storage::Database;
+use messenger_core::accounts::LinkRequest;
+use messenger_core::expiry::LoginKind;
+use messenger_harness::Database;
+use messenger_test_support::*;
 use serde_json::json;
 
 #[test]
@@ -15,7 +16,7 @@ fn a_short_fuzz_pass_never_traps_or_panics() {
         .collect();
     let graph = FakeGraph::with_profiles();
     let harness = harness(Database::in_memory().unwrap(), &graph);
-    let report = messenger_harness::fuzz::run(&harness, &seeds, 3_000, 42);
+    let report = messenger_harness::tools::fuzz::run(&harness, &seeds, 3_000, 42);
     assert!(report.passed(), "{report:#?}");
     assert!(
         report.ok > 0 && report.refused.contains_key("malformed-payload"),
@@ -60,11 +61,11 @@ fn no_secret_appears_in_any_output() {
     let mut forged = signed_delivery("text.json", 0);
     forged.headers[0].1 = "sha256=00".into();
     outputs.push(format!("{:?}", harness.translate(&forged, &options())));
-    let reply = messenger_harness::bindings::outbound::Reply {
+    let reply = messenger_core::outbound::Reply {
         account_id: "17841400000000001".into(),
         customer_id: "1098765432100001".into(),
         now: 1_794_477_600_000,
-        author: messenger_harness::bindings::outbound::Author::Agent,
+        author: messenger_core::outbound::Author::Agent,
         last_customer_message_at: 1_794_477_000_000,
         human_agent_tag: false,
         text: Some("hi".into()),
@@ -75,7 +76,7 @@ fn no_secret_appears_in_any_output() {
     outputs.push(format!(
         "{:?}",
         harness.verify_subscription(
-            &messenger_harness::handshake::from_query("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"),
+            &messenger_core::handshake::from_query("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"),
             "verify-token-7f"
         )
     ));
@@ -87,7 +88,7 @@ fn no_secret_appears_in_any_output() {
     {
         let mut full = vec!["messenger-harness", "--db", db.to_str().unwrap()];
         full.extend(args);
-        outputs.push(messenger_harness::cli::run_args(full).0);
+        outputs.push(messenger_harness::commands::run_args(full).0);
     }
     let everything = outputs.join("\n");
     assert!(

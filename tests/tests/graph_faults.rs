@@ -3,12 +3,12 @@
 //! within bounds and reports it. Nothing lost, nothing twice.
 
 use messenger_core::events::EventKind;
-use messenger_e2e::*;
-use messenger_harness::bindings::outbound::{Author, DeliveryStatus, Reply, Retry};
-use messenger_harness::http::EgressPolicy;
-use messenger_harness::retry::RetryPolicy;
-use messenger_harness::storage::Database;
+use messenger_core::outbound::{Author, DeliveryStatus, Reply, Retry};
+use messenger_harness::Database;
+use messenger_harness::EgressPolicy;
+use messenger_harness::RetryPolicy;
 use messenger_harness::{Harness, HarnessConfig};
+use messenger_test_support::*;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug)]

@@ -4,10 +4,11 @@
 //! `MESSENGER_BLESS=1 cargo test -p messenger-e2e --test inbound_fixtures` rewrites them after a deliberate change.
 
 use messenger_core::events::{EventKind, InboxEvent, SkipReason};
-use messenger_e2e::*;
+use messenger_core::inbound::TranslateOptions;
+use messenger_core::settings::Filters;
 use messenger_harness::CallError;
-use messenger_harness::bindings::inbound::{Filters, TranslateOptions};
-use messenger_harness::storage::Database;
+use messenger_harness::Database;
+use messenger_test_support::*;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -241,7 +242,7 @@ fn the_handshake_echoes_the_challenge_only_for_the_right_token() {
     let harness = harness(Database::in_memory().unwrap(), &graph);
     let query = "hub.mode=subscribe&hub.verify_token=s3cret%21&hub.challenge=1158201444";
     assert_eq!(
-        harness.verify_subscription(&messenger_harness::handshake::from_query(query), "s3cret!").unwrap(),
+        harness.verify_subscription(&messenger_core::handshake::from_query(query), "s3cret!").unwrap(),
         "1158201444"
     );
     for bad in [
@@ -250,9 +251,9 @@ fn the_handshake_echoes_the_challenge_only_for_the_right_token() {
         "hub.mode=subscribe&hub.verify_token=s3cret%21",
         "hub.mode=subscribe&hub.challenge=1",
     ] {
-        let result = harness.verify_subscription(&messenger_harness::handshake::from_query(bad), "s3cret!");
+        let result = harness.verify_subscription(&messenger_core::handshake::from_query(bad), "s3cret!");
         assert!(matches!(result, Err(CallError::Rejected(e)) if e.code == "verification-failed"), "{bad}");
     }
-    let empty_expected = harness.verify_subscription(&messenger_harness::handshake::from_query(query), "");
+    let empty_expected = harness.verify_subscription(&messenger_core::handshake::from_query(query), "");
     assert!(matches!(empty_expected, Err(CallError::Rejected(_))), "an unset verify token accepts nothing");
 }

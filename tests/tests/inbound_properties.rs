@@ -2,12 +2,12 @@
 //! its text byte-exact; the same delivery again shows nothing twice. Native core and the real component alike.
 
 use messenger_core::events::{EventKind, InboxEvent};
-use messenger_core::inbound::{Delivery, TranslateOptions, translate};
+use messenger_core::inbound::{Delivery, translate};
 use messenger_core::ports::{MemoryStorage, NoNetwork};
 use messenger_core::signature;
-use messenger_e2e::generate::{self, Expected, Generated};
-use messenger_e2e::{APP_SECRET, FakeGraph, harness};
-use messenger_harness::storage::Database;
+use messenger_harness::Database;
+use messenger_test_support::generate::{self, Expected, Generated};
+use messenger_test_support::{APP_SECRET, FakeGraph, harness, options};
 use proptest::prelude::*;
 
 fn summary(event: &InboxEvent) -> Expected {
@@ -44,8 +44,8 @@ proptest! {
     fn native_core_gives_each_item_once_in_order(generated in generate::delivery()) {
         let storage = MemoryStorage::default();
         check(&generated, &mut |headers, body| {
-            let delivery = Delivery { headers, body, received_at: 1_794_477_600_000 };
-            translate(&delivery, &TranslateOptions { app_secret: APP_SECRET, filters: None }, &storage, &NoNetwork).unwrap()
+            let delivery = Delivery { headers: headers.to_vec(), body: body.to_vec(), received_at: 1_794_477_600_000 };
+            translate(&delivery, &options(), &storage, &NoNetwork).unwrap()
         });
     }
 }
@@ -58,12 +58,12 @@ fn the_component_gives_each_item_once_in_order() {
     runner
         .run(&generate::delivery(), |generated| {
             check(&generated, &mut |headers, body| {
-                let delivery = messenger_harness::bindings::inbound::Delivery {
+                let delivery = messenger_core::inbound::Delivery {
                     headers: headers.to_vec(),
                     body: body.to_vec(),
                     received_at: 1_794_477_600_000,
                 };
-                harness.translate(&delivery, &messenger_e2e::options()).unwrap()
+                harness.translate(&delivery, &messenger_test_support::options()).unwrap()
             });
             Ok(())
         })
@@ -86,7 +86,7 @@ fn hostile_bodies_are_refused_never_a_fault() {
     let harness = harness(Database::in_memory().unwrap(), &graph);
     let fixtures: Vec<Vec<u8>> = ["text.json", "batch-multi-entry.json", "story-reply.json", "reaction-react.json"]
         .iter()
-        .map(|name| messenger_e2e::webhook(name))
+        .map(|name| messenger_test_support::webhook(name))
         .collect();
     let mutated = (
         0..fixtures.len(),
@@ -110,9 +110,8 @@ fn hostile_bodies_are_refused_never_a_fault() {
     runner
         .run(&bodies, |body| {
             let headers = vec![("X-Hub-Signature-256".to_owned(), signature::sign(APP_SECRET.as_bytes(), &body))];
-            let delivery =
-                messenger_harness::bindings::inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
-            match harness.translate(&delivery, &messenger_e2e::options()) {
+            let delivery = messenger_core::inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
+            match harness.translate(&delivery, &messenger_test_support::options()) {
                 Ok(_) | Err(messenger_harness::CallError::Rejected(_)) => Ok(()),
                 Err(other) => Err(TestCaseError::fail(format!("{other:?}"))),
             }

@@ -2,9 +2,9 @@
 //! on loopback.
 
 use messenger_core::events::{EventKind, SkipReason};
-use messenger_e2e::*;
 use messenger_harness::CallError;
-use messenger_harness::storage::Database;
+use messenger_harness::Database;
+use messenger_test_support::*;
 use serde_json::json;
 
 const RECEIVED_AT: u64 = 1_794_474_844_000;
@@ -146,7 +146,7 @@ fn graph_unreachable_still_delivers_the_message() {
     let url = graph.url();
     drop(graph); // nothing listens on that port any more
     let mut config = messenger_harness::HarnessConfig::new(Database::in_memory().unwrap());
-    config.egress = messenger_harness::http::EgressPolicy::default().with_graph_url(&url).unwrap();
+    config.egress = messenger_harness::EgressPolicy::default().with_graph_url(&url).unwrap();
     let harness = messenger_harness::Harness::new(config).unwrap();
     harness
         .database()

@@ -1,10 +1,10 @@
 //! Shapes seen in real traffic beyond the docs (reference section 2), signed and fed through the component.
 
 use messenger_core::events::{AttachmentType, EventKind, SkipReason};
+use messenger_core::inbound::Delivery;
 use messenger_core::signature;
-use messenger_e2e::*;
-use messenger_harness::bindings::inbound::Delivery;
-use messenger_harness::storage::Database;
+use messenger_harness::Database;
+use messenger_test_support::*;
 use serde_json::json;
 
 const A: &str = "17841400000000001";

@@ -2,11 +2,11 @@
 //! nodes at the same moment is stored once; 50 replies, each failing once with a 500, reach Graph exactly once
 //! each; and three expiry schedulers store each owner notice once.
 
-use messenger_e2e::pg::Postgres;
-use messenger_e2e::*;
 use messenger_harness::journal;
-use messenger_harness::serve::{ServeConfig, ServerHandle, spawn};
-use messenger_harness::storage::{Database, Namespace};
+use messenger_harness::{Database, Namespace, Outbox, ReplyStatus};
+use messenger_harness::{ServeConfig, ServerHandle, serve as spawn};
+use messenger_test_support::pg::Postgres;
+use messenger_test_support::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Barrier, Mutex};
@@ -128,13 +128,9 @@ fn fifty_replies_queued_across_three_nodes_each_reach_graph_once() {
         assert_eq!(status, 202, "{body}");
         ids.push(serde_json::from_str::<Value>(&body).unwrap()["queued"].as_i64().unwrap());
     }
-    let shared = Database::connect(&url, 1).unwrap();
+    let outbox = Outbox::new(Database::connect(&url, 1).unwrap(), namespace(), "reader", Duration::ZERO);
     let deadline = Instant::now() + Duration::from_secs(60);
-    let unsent = || {
-        ids.iter()
-            .filter(|id| journal::outbox_status(&shared, &namespace(), **id).unwrap().unwrap().0 != "sent")
-            .count()
-    };
+    let unsent = || ids.iter().filter(|id| outbox.status(**id).unwrap().unwrap().status != ReplyStatus::Sent).count();
     while unsent() > 0 {
         assert!(Instant::now() < deadline, "{} replies still not sent", unsent());
         std::thread::sleep(Duration::from_millis(50));

@@ -2,11 +2,11 @@
 //! every error fixture sorted, the link marked broken, retries by the host, and the send budget.
 
 use messenger_core::events::{EventKind, SkipReason};
-use messenger_e2e::*;
-use messenger_harness::bindings::outbound::{Author, DeliveryStatus, Reply, Retry, SendPlan};
-use messenger_harness::retry::RetryPolicy;
-use messenger_harness::storage::Database;
+use messenger_core::outbound::{Author, DeliveryStatus, Reply, Retry, SendPlan};
+use messenger_harness::Database;
+use messenger_harness::RetryPolicy;
 use messenger_harness::{CallError, Harness};
+use messenger_test_support::*;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -72,7 +72,7 @@ fn a_reply_is_sent_as_graph_expects_and_its_echo_is_skipped() {
         "message": {"mid": sent_mid(), "text": "Your coat ships tomorrow 🧥", "is_echo": true}}]}]});
     let body = serde_json::to_vec(&echo).unwrap();
     let header = messenger_core::signature::sign(APP_SECRET.as_bytes(), &body);
-    let delivery = messenger_harness::bindings::inbound::Delivery {
+    let delivery = messenger_core::inbound::Delivery {
         headers: vec![("x-hub-signature-256".into(), header)],
         body,
         received_at: NOW,
@@ -94,7 +94,7 @@ fn long_text_goes_out_in_order_tagged_when_past_24_hours() {
     );
     let late = Reply { last_customer_message_at: NOW - 2 * 86_400_000, ..reply(&text) };
     let mut with_image = late.clone();
-    with_image.attachments = vec![messenger_harness::bindings::outbound::OutgoingAttachment {
+    with_image.attachments = vec![messenger_core::outbound::OutgoingAttachment {
         url: "https://cdn.example.com/coat.png".into(),
         mime_type: "image/png".into(),
         size_bytes: 120_000,
@@ -207,7 +207,7 @@ fn invalid_replies_report_every_problem_and_send_nothing() {
     let graph = FakeGraph::start(|_| send_ok());
     let harness = harness(Database::in_memory().unwrap(), &graph);
     let mut bad = Reply { author: Author::Bot, now: NOW + 9 * 86_400_000, ..reply("") };
-    bad.attachments = vec![messenger_harness::bindings::outbound::OutgoingAttachment {
+    bad.attachments = vec![messenger_core::outbound::OutgoingAttachment {
         url: "https://cdn.example.com/a.gif".into(),
         mime_type: "image/gif".into(),
         size_bytes: 9_000_000,
@@ -224,7 +224,7 @@ fn the_outbound_cli_validates_and_sends() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let database = Database::open(&db, 1).unwrap();
-    let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
+    let namespace = messenger_harness::Namespace::new("instagram", "default").unwrap();
     database.provision(namespace, &messenger_core::keys::access_token(A), ACCESS_TOKEN.as_bytes()).unwrap();
     drop(database);
     let request = dir.path().join("reply.json");
@@ -238,7 +238,7 @@ fn the_outbound_cli_validates_and_sends() {
         args.push(&url);
         args.extend_from_slice(extra);
         args.push(request.to_str().unwrap());
-        let (stdout, code) = messenger_harness::cli::run_args(args);
+        let (stdout, code) = messenger_harness::commands::run_args(args);
         (serde_json::from_str::<Value>(&stdout).unwrap(), code)
     };
     let (plan, code) = run(&[]);

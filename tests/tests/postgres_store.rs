@@ -3,8 +3,9 @@
 //! once by nodes starting together, queue claims and notices between nodes, TLS, and a clear error for a
 //! database that is not there.
 
-use messenger_e2e::pg::Postgres;
-use messenger_harness::storage::{Database, Namespace};
+use messenger_core::ports::Storage;
+use messenger_harness::{Database, Namespace};
+use messenger_test_support::pg::Postgres;
 use std::sync::Barrier;
 
 fn namespace(channel: &str) -> Namespace {
@@ -112,35 +113,45 @@ fn an_unreachable_database_is_a_clear_error() {
 
 #[test]
 fn queue_claims_and_notices_hold_between_two_nodes() {
-    use messenger_harness::journal::{self, Submitted};
+    use messenger_core::outbound::{PlannedMessage, SendPlan};
+    use messenger_harness::{Outbox, ReplyStatus, Submitted, journal};
     use std::time::Duration;
+    let plan = |text: &str| SendPlan {
+        account_id: "17841400000000001".into(),
+        customer_id: "1098765432100001".into(),
+        messages: vec![PlannedMessage::Text(text.into())],
+        tag: None,
+        window_closes_at: 0,
+    };
     let postgres = Postgres::start();
     let url = postgres.create_database("queue");
     let (a, b) = (Database::connect(&url, 1).unwrap(), Database::connect(&url, 1).unwrap());
     let ns = namespace("c1");
-    for i in 0..4 {
-        journal::enqueue(&a, &ns, &serde_json::json!({"n": i}), 0).unwrap();
-    }
     let lease = Duration::from_secs(60);
+    let (node_a, node_b) =
+        (Outbox::new(a.clone(), ns.clone(), "a", lease), Outbox::new(b.clone(), ns.clone(), "b", lease));
+    for i in 0..4 {
+        node_a.enqueue(&plan(&i.to_string()), 0).unwrap();
+    }
     // A reply submitted to one node and again, with the same idempotency key, to another: queued once.
-    let keyed = serde_json::json!({"n": "keyed"});
-    let Submitted::Leased(first) = journal::submit(&a, &ns, &keyed, Some("k-1"), "a", lease).unwrap() else {
+    let keyed = plan("keyed");
+    let Submitted::Leased(first) = node_a.submit(&keyed, Some("k-1")).unwrap() else {
         panic!("the first submission is queued and leased")
     };
-    let again = journal::submit(&b, &ns, &keyed, Some("k-1"), "b", lease).unwrap();
+    let again = node_b.submit(&keyed, Some("k-1")).unwrap();
     assert!(matches!(again, Submitted::Existing(id) if id == first.id), "found, not queued twice");
-    let first = journal::claim(&a, &ns, "a", 1000, lease, 3).unwrap();
-    let second = journal::claim(&b, &ns, "b", 1000, lease, 3).unwrap();
+    let first = node_a.claim(1000, 3).unwrap();
+    let second = node_b.claim(1000, 3).unwrap();
     assert_eq!((first.len(), second.len()), (3, 1), "no reply is claimed twice");
-    assert!(journal::claim(&b, &ns, "b", 1000 + 59_000, lease, 10).unwrap().is_empty(), "a's lease still runs");
-    let taken = journal::claim(&b, &ns, "b", 1000 + 61_000, lease, 10).unwrap();
+    assert!(node_b.claim(1000 + 59_000, 10).unwrap().is_empty(), "a's lease still runs");
+    let taken = node_b.claim(1000 + 61_000, 10).unwrap();
     assert_eq!(taken.len(), 4, "every lease ran out (a's three, b's one): b takes them all");
-    assert!(!journal::settle(&a, &ns, &first[0], "a", "sent", 0, &serde_json::json!([])).unwrap(), "a lost them");
-    assert!(!journal::mark_in_flight(&a, &ns, &first[0], "a").unwrap(), "and may not send them");
+    assert!(!node_a.settle(&first[0], ReplyStatus::Sent, 0, &[]).unwrap(), "a lost them");
+    assert!(!node_a.mark_in_flight(&first[0]).unwrap(), "and may not send them");
     // b sent the plan's first message, and marks the next in flight with what remains; then it dies.
-    let remaining = journal::Queued { plan: serde_json::json!({"n": "what remains"}), ..taken[0].clone() };
-    assert!(journal::mark_in_flight(&b, &ns, &remaining, "b").unwrap());
-    let after_crash = journal::claim(&a, &ns, "a", 1000 + 200_000, lease, 10).unwrap();
+    let remaining = messenger_harness::Queued { plan: plan("what remains"), ..taken[0].clone() };
+    assert!(node_b.mark_in_flight(&remaining).unwrap());
+    let after_crash = node_a.claim(1000 + 200_000, 10).unwrap();
     let resumed = after_crash.iter().find(|q| q.id == taken[0].id).unwrap();
     assert_eq!(after_crash.iter().filter(|q| q.in_flight).count(), 1);
     assert!(resumed.in_flight, "the next holder learns that a send was in flight");

@@ -1,15 +1,15 @@
 //! A hostile plugin (tests/guests/hostile) against the harness: each protection stops it, only that call fails,
 //! nothing it did is stored, and the next call works.
 
-use messenger_e2e::*;
-use messenger_harness::bindings::inbound::Delivery;
-use messenger_harness::storage::{Database, Namespace};
+use messenger_core::inbound::Delivery;
 use messenger_harness::{CallError, Harness, HarnessConfig};
+use messenger_harness::{Database, Namespace};
+use messenger_test_support::*;
 use std::time::{Duration, Instant};
 
 fn hostile(database: Database, tweak: impl FnOnce(&mut HarnessConfig)) -> Harness {
     let mut config = HarnessConfig::new(database);
-    config.wasm = std::fs::read(env!("HOSTILE_GUEST_WASM")).unwrap();
+    config.wasm = std::fs::read(HOSTILE_GUEST_COMPONENT).unwrap();
     config.channel = "c1".into();
     tweak(&mut config);
     Harness::new(config).unwrap()
@@ -58,7 +58,7 @@ fn an_allocation_bomb_hits_the_memory_cap_and_the_next_call_works() {
 }
 
 fn harness_memory_cap() -> usize {
-    messenger_harness::limits::Limits::default().memory_bytes
+    messenger_harness::Limits::default().memory_bytes
 }
 
 #[test]

@@ -2,10 +2,10 @@
 //! signed and read back, bad signatures, redelivery, a reply retried after a 500, a queue surviving a restart,
 //! 503 when full, and a reply taken over from a node that died mid-send.
 
-use messenger_e2e::*;
 use messenger_harness::journal;
-use messenger_harness::serve::{ServeConfig, ServerHandle, spawn};
-use messenger_harness::storage::Database;
+use messenger_harness::{Database, Namespace, Outbox, ReplyStatus};
+use messenger_harness::{ServeConfig, ServerHandle, serve as spawn};
+use messenger_test_support::*;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ fn deliver(server: &ServerHandle, fixture: &str) -> u16 {
 
 fn stored_events(db: &Path) -> Vec<Value> {
     let database = Database::open(db, 1).unwrap();
-    journal::events(&database, &messenger_harness::storage::Namespace::new("instagram", "default").unwrap()).unwrap()
+    journal::events(&database, &messenger_harness::Namespace::new("instagram", "default").unwrap()).unwrap()
 }
 
 #[test]
@@ -144,12 +144,13 @@ fn the_retry_queue_survives_a_restart() {
     // A new process on the same database, with Graph healthy again and a short backoff: the reply goes out.
     graph.answer_with(|_| (200, graph_fixture("send-ok.json")));
     let database = Database::open(&db, 1).unwrap();
-    let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
-    let pending = journal::claim(&database, &namespace, "test", u64::MAX / 2, Duration::ZERO, 10).unwrap();
+    let namespace = messenger_harness::Namespace::new("instagram", "default").unwrap();
+    let outbox = Outbox::new(database.clone(), namespace, "test", Duration::ZERO);
+    let pending = outbox.claim(u64::MAX / 2, 10).unwrap();
     assert_eq!(pending.len(), 1, "the queued reply is on disk");
     // Make it due now (the first server had scheduled it an hour out).
     let item = &pending[0];
-    assert!(journal::settle(&database, &namespace, item, "test", "pending", 0, &json!(null)).unwrap());
+    assert!(outbox.settle(item, ReplyStatus::Pending, 0, &[]).unwrap());
     drop(database);
     let restarted = start(&db, &graph, |_| {});
     let done = wait_for_status(&restarted, id, "sent");
@@ -188,7 +189,7 @@ fn the_expiry_scheduler_stores_each_owner_notice_once() {
     let now = messenger_harness::now_ms();
     {
         let database = Database::open(&db, 1).unwrap();
-        let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
+        let namespace = messenger_harness::Namespace::new("instagram", "default").unwrap();
         let record = json!({"linked_at": now - 55 * 86_400_000, "token_expires_at": now + 5 * 86_400_000, "username": "shop_a", "instagram_login": false});
         let account = "17841400000000001";
         database
@@ -228,13 +229,20 @@ fn a_reply_taken_over_from_a_dead_node_is_not_sent_twice() {
     server.stop().unwrap();
     // A node claims it, marks its first message in flight, and dies before Graph answers (nothing settles it).
     let database = Database::open(&db, 1).unwrap();
-    let namespace = messenger_harness::storage::Namespace::new("instagram", "default").unwrap();
-    let item = &journal::claim(&database, &namespace, "n", u64::MAX / 2, Duration::ZERO, 1).unwrap()[0];
-    assert!(journal::settle(&database, &namespace, item, "n", "pending", 0, &json!(null)).unwrap());
+    let namespace = messenger_harness::Namespace::new("instagram", "default").unwrap();
+    let outbox = Outbox::new(database.clone(), namespace, "n", Duration::ZERO);
+    let item = &outbox.claim(u64::MAX / 2, 1).unwrap()[0];
+    assert!(outbox.settle(item, ReplyStatus::Pending, 0, &[]).unwrap());
     let now = messenger_harness::now_ms();
-    let item = &journal::claim(&database, &namespace, "dead", now, Duration::from_millis(300), 1).unwrap()[0];
-    assert_eq!(item.plan["messages"].as_array().unwrap().len(), 2);
-    assert!(journal::mark_in_flight(&database, &namespace, item, "dead").unwrap());
+    let dead = Outbox::new(
+        database.clone(),
+        Namespace::new("instagram", "default").unwrap(),
+        "dead",
+        Duration::from_millis(300),
+    );
+    let item = &dead.claim(now, 1).unwrap()[0];
+    assert_eq!(item.plan.messages.len(), 2);
+    assert!(dead.mark_in_flight(item).unwrap());
     drop(database);
     // Another node takes it over once the lease runs out: the in-flight message is reported, not sent again.
     graph.answer_with(|_| (200, graph_fixture("send-ok.json")));

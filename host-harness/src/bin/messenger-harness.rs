@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    messenger_harness::cli::run()
+    messenger_harness::commands::run()
 }

@@ -39,4 +39,5 @@ pub mod codes {
     pub const VERIFICATION_FAILED: &str = "verification-failed";
     pub const INVALID_ACCOUNT_ID: &str = "invalid-account-id";
     pub const PAYLOAD_TOO_LARGE: &str = "payload-too-large";
+    pub const INVALID_REQUEST: &str = "invalid-request";
 }

@@ -2,7 +2,7 @@
 
 use crate::keys;
 use crate::ports::{Storage, StorageError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The one place the Graph API version is set.
 pub const API_VERSION: &str = "v23.0";
@@ -27,13 +27,30 @@ pub fn access_token(storage: &impl Storage, account_id: &str) -> Result<Option<S
     Ok(token.and_then(|t| String::from_utf8(t).ok()).filter(|t| !t.is_empty()))
 }
 
-/// Graph's error, as `{"error":{"code":..,"error_subcode":..,"is_transient":..}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Graph's error, as `{"error":{"code":..,"error_subcode":..,"is_transient":..}}`. Reported as
+/// `{"code","subcode","http-status"}`: only the code and subcode carry meaning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct GraphError {
     pub code: i64,
     pub subcode: Option<i64>,
+    #[serde(skip)]
     pub is_transient: bool,
     pub http_status: u16,
+}
+
+/// `{"code","subcode"}` of an error, as the accounts list shows a link's last error.
+pub fn serialize_code_only<S: serde::Serializer>(error: &Option<GraphError>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    match error {
+        Some(error) => {
+            let mut map = s.serialize_map(Some(2))?;
+            map.serialize_entry("code", &error.code)?;
+            map.serialize_entry("subcode", &error.subcode)?;
+            map.end()
+        }
+        None => s.serialize_none(),
+    }
 }
 
 impl GraphError {

@@ -15,18 +15,20 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 /// Real deliveries nest 6 deep.
 pub const MAX_JSON_DEPTH: usize = 32;
 
+pub use crate::handshake::Handshake;
+
 /// A webhook POST as the host received it.
-#[derive(Debug, Clone, Copy)]
-pub struct Delivery<'a> {
-    pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
     pub received_at: TimestampMs,
 }
 
 /// How to translate one delivery.
-#[derive(Debug, Clone, Copy)]
-pub struct TranslateOptions<'a> {
-    pub app_secret: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranslateOptions {
+    pub app_secret: String,
     /// Filters for every account of this delivery, instead of the stored ones.
     pub filters: Option<Filters>,
 }
@@ -34,8 +36,8 @@ pub struct TranslateOptions<'a> {
 /// Verifies, parses and translates a delivery. Nothing is stored unless the signature is valid and the payload
 /// readable; a storage failure fails the whole delivery so that the host does not acknowledge it.
 pub fn translate(
-    delivery: &Delivery<'_>,
-    options: &TranslateOptions<'_>,
+    delivery: &Delivery,
+    options: &TranslateOptions,
     storage: &impl Storage,
     http: &impl Http,
 ) -> Result<Vec<InboxEvent>, ConnectorError> {
@@ -45,7 +47,7 @@ pub fn translate(
     }
     let header = delivery.headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(signature::HEADER));
     if options.app_secret.is_empty()
-        || !signature::is_valid(options.app_secret.as_bytes(), delivery.body, header.map(|(_, v)| v.as_str()))
+        || !signature::is_valid(options.app_secret.as_bytes(), &delivery.body, header.map(|(_, v)| v.as_str()))
     {
         let message = if header.is_some() {
             "X-Hub-Signature-256 does not match the body"
@@ -54,7 +56,7 @@ pub fn translate(
         };
         return Err(ConnectorError::new(codes::BAD_SIGNATURE, message));
     }
-    let envelope = parse_envelope(delivery.body)?;
+    let envelope = parse_envelope(&delivery.body)?;
     let mut translator = Translator::new(storage, http, delivery.received_at, options.filters);
     let mut events = Vec::new();
     for raw_entry in envelope.entry.unwrap_or_default() {
@@ -116,15 +118,12 @@ fn skipped(account_id: String, reason: SkipReason) -> InboxEvent {
 }
 
 /// Answers Meta's subscription handshake: the challenge when the mode is `subscribe` and the token matches.
-pub fn verify_subscription(
-    mode: Option<&str>,
-    verify_token: Option<&str>,
-    challenge: Option<&str>,
-    expected_token: &str,
-) -> Result<String, ConnectorError> {
-    let token_matches =
-        verify_token.is_some_and(|t| !expected_token.is_empty() && crate::hex::constant_time_eq(t, expected_token));
-    match (mode, challenge) {
+pub fn verify_subscription(request: &Handshake, expected_token: &str) -> Result<String, ConnectorError> {
+    let token_matches = request
+        .verify_token
+        .as_deref()
+        .is_some_and(|t| !expected_token.is_empty() && crate::hex::constant_time_eq(t, expected_token));
+    match (request.mode.as_deref(), request.challenge.as_deref()) {
         (Some("subscribe"), Some(challenge)) if token_matches => Ok(challenge.to_owned()),
         _ => Err(ConnectorError::new(codes::VERIFICATION_FAILED, "the handshake's mode, token or challenge is wrong")),
     }

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 mod attachments;
+mod breaks;
 pub mod error;
 pub mod events;
 pub mod expiry;
 pub mod graph;
+pub mod handshake;
 pub mod hex;
 pub mod inbound;
 mod items;
@@ -19,5 +21,6 @@ pub mod settings;
 pub mod signature;
 pub mod time;
 mod webhook;
+pub mod wire;
 
 pub use error::{ConnectorError, codes};

@@ -1,7 +1,7 @@
 //! What the channel owners read in their 'my chat' room: what happened, what to do, and by when. Korean and
 //! English; English for any other language.
 
-use crate::expiry::Reason;
+use crate::breaks::Reason;
 use crate::time::{TimestampMs, format_rfc3339};
 
 const SETTINGS_EN: &str = "re-authorize the account in the helpdesk's Instagram channel settings (log in again and select every Instagram account the channel uses)";

@@ -17,7 +17,7 @@ fn link(day: u64, extra_ms: u64, last_notice_at: Option<u64>) -> Link {
         last_error: None,
         last_error_at: None,
         language: None,
-        login: LoginKind::Facebook,
+        login: Some(LoginKind::Facebook),
     }
 }
 
@@ -110,7 +110,7 @@ fn notices_say_what_to_do_and_by_when_in_korean_and_english() {
 #[test]
 fn instagram_tokens_are_refreshed_well_before_the_notice() {
     let mut l = link(31, 0, None);
-    l.login = LoginKind::Instagram;
+    l.login = Some(LoginKind::Instagram);
     assert!(evaluate(&l).refresh, "30 days or less left, older than a day");
     l.now = LINKED + 29 * DAY_MS;
     assert!(!evaluate(&l).refresh, "more than 30 days left");

@@ -14,8 +14,8 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn run(body: &[u8], storage: &MemoryStorage) -> Result<Vec<messenger_core::events::InboxEvent>, ConnectorError> {
     let headers = vec![("X-Hub-Signature-256".to_owned(), signature::sign(SECRET.as_bytes(), body))];
-    let delivery = Delivery { headers: &headers, body, received_at: 1_794_474_844_000 };
-    translate(&delivery, &TranslateOptions { app_secret: SECRET, filters: None }, storage, &NoNetwork)
+    let delivery = Delivery { headers, body: body.to_vec(), received_at: 1_794_474_844_000 };
+    translate(&delivery, &TranslateOptions { app_secret: SECRET.into(), filters: None }, storage, &NoNetwork)
 }
 
 #[test]

@@ -1,16 +1,21 @@
 //! Outbound replies: validated into a send plan before anything is sent, then sent in order.
 
 mod budget;
+mod report;
+mod request;
 mod send;
 mod split;
 
 pub use budget::{MEDIA_PER_SECOND, TEXT_PER_SECOND};
+pub use report::{Invalid, PlanReport};
+pub use request::parse_request;
 pub use send::{DeliveryStatus, Retry, SendError, send};
 pub use split::{MAX_PARTS, MAX_TEXT_BYTES, split};
 
 use crate::error::ConnectorError;
 use crate::keys;
 use crate::time::{DAY_MS, TimestampMs, format_rfc3339};
+use serde::{Deserialize, Serialize};
 
 /// The outbound error codes.
 pub mod codes {
@@ -63,7 +68,8 @@ pub struct Reply {
     pub attachments: Vec<OutgoingAttachment>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum MediaType {
     Image,
     Video,
@@ -82,18 +88,31 @@ impl MediaType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One message of a plan: `{"text": ...}` or `{"attachment": {"type": ..., "url": ...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PlannedMessage {
     Text(String),
-    Attachment { kind: MediaType, url: String },
+    Attachment(PlannedAttachment),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An attachment to send, by its public link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedAttachment {
+    #[serde(rename = "type")]
+    pub kind: MediaType,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageTag {
+    #[serde(rename = "HUMAN_AGENT")]
     HumanAgent,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A validated reply. Its serde form (times in ms) is what the host's reply queue stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct SendPlan {
     pub account_id: String,
     pub customer_id: String,
@@ -133,7 +152,9 @@ pub fn validate(reply: &Reply) -> Result<SendPlan, Vec<ConnectorError>> {
     }
     for (index, attachment) in reply.attachments.iter().enumerate() {
         match check_attachment(attachment) {
-            Ok(kind) => messages.push(PlannedMessage::Attachment { kind, url: attachment.url.clone() }),
+            Ok(kind) => {
+                messages.push(PlannedMessage::Attachment(PlannedAttachment { kind, url: attachment.url.clone() }))
+            }
             Err(error) => {
                 errors.push(ConnectorError { message: format!("attachment {}: {}", index + 1, error.message), ..error })
             }

@@ -13,7 +13,8 @@ use serde_json::json;
 pub const SEND_TIMEOUT_MS: u32 = 10_000;
 
 /// When a failed message may be tried again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Retry {
     Now,
     Later,
@@ -21,10 +22,11 @@ pub enum Retry {
     Reauthorize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SendError {
     pub error: ConnectorError,
     pub retry: Retry,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub graph: Option<GraphError>,
 }
 
@@ -34,11 +36,36 @@ impl SendError {
     }
 }
 
+/// What became of one message. Serialized as a report entry: `{"status":"sent","message-id":...}`,
+/// `{"status":"failed","error":...,"retry":...,"graph"?:...}` or `{"status":"not-attempted"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryStatus {
     Sent(String),
     Failed(SendError),
     NotAttempted,
+}
+
+impl serde::Serialize for DeliveryStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            Self::Sent(mid) => {
+                map.serialize_entry("status", "sent")?;
+                map.serialize_entry("message-id", mid)?;
+            }
+            Self::NotAttempted => map.serialize_entry("status", "not-attempted")?,
+            Self::Failed(failure) => {
+                map.serialize_entry("status", "failed")?;
+                map.serialize_entry("error", &failure.error)?;
+                map.serialize_entry("retry", &failure.retry)?;
+                if let Some(graph) = &failure.graph {
+                    map.serialize_entry("graph", graph)?;
+                }
+            }
+        }
+        map.end()
+    }
 }
 
 /// Sends the plan's messages in order; one status per message.
@@ -77,7 +104,7 @@ fn send_one(
 ) -> Result<String, SendError> {
     let storage_failed =
         |e| SendError::new("storage-unavailable", format!("storage failed before sending: {e:?}"), Retry::Later);
-    let media = matches!(message, PlannedMessage::Attachment { .. });
+    let media = matches!(message, PlannedMessage::Attachment(_));
     if !budget::take(storage, &plan.account_id, media, now).map_err(storage_failed)? {
         return Err(SendError::new(
             "send-budget-exhausted",
@@ -142,8 +169,8 @@ fn send_one(
 fn request_body(plan: &SendPlan, message: &PlannedMessage) -> Vec<u8> {
     let content = match message {
         PlannedMessage::Text(text) => json!({"text": text}),
-        PlannedMessage::Attachment { kind, url } => {
-            json!({"attachment": {"type": kind.as_str(), "payload": {"url": url}}})
+        PlannedMessage::Attachment(attachment) => {
+            json!({"attachment": {"type": attachment.kind.as_str(), "payload": {"url": attachment.url}}})
         }
     };
     let mut body = json!({"recipient": {"id": plan.customer_id}, "message": content});

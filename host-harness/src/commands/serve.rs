@@ -1,0 +1,98 @@
+//! `messenger-harness serve`: settings from a config file and the environment (never flags, for secrets), loud
+//! about what is missing, then serve until Ctrl-C or SIGTERM.
+
+use super::{Cli, Failure, env, harness_config, to_json};
+use crate::harness::Harness;
+use crate::server::{self, ServeConfig};
+use crate::store::{self, Database};
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub(super) struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// A JSON file with `app-secret`, `verify-token`, `access-token`, `owners`, `language` (the environment's
+    /// MESSENGER_* variables win).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// The default store, relative to where serve starts.
+pub const DEFAULT_DB: &str = "./data/connector.db";
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct ConfigFile {
+    app_secret: Option<String>,
+    verify_token: Option<String>,
+    access_token: Option<String>,
+    #[serde(default)]
+    owners: Vec<String>,
+    language: Option<String>,
+    queue_limit: Option<usize>,
+}
+
+pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
+    let db = cli.db.clone().unwrap_or_else(|| DEFAULT_DB.to_owned());
+    if !store::is_postgres_url(&db)
+        && let Some(parent) = Path::new(&db).parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let database = Database::from_spec(&db, server::store_connections())?;
+    serve(Harness::new(harness_config(cli, database)?)?, args.addr, args.config.as_deref())?;
+    Ok(to_json(&serde_json::json!({"stopped": true})))
+}
+
+fn serve(harness: Harness, addr: SocketAddr, config_file: Option<&Path>) -> Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    let file: ConfigFile = match config_file {
+        Some(path) => {
+            serde_json::from_slice(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+                .with_context(|| format!("{} is not the serve config JSON", path.display()))?
+        }
+        None => ConfigFile::default(),
+    };
+    let mut config = ServeConfig {
+        addr,
+        app_secret: env("MESSENGER_APP_SECRET").or(file.app_secret),
+        verify_token: env("MESSENGER_VERIFY_TOKEN").or(file.verify_token),
+        owners: env("MESSENGER_OWNERS")
+            .map(|o| o.split(',').map(|s| s.trim().to_owned()).collect())
+            .unwrap_or(file.owners),
+        language: file.language,
+        ..ServeConfig::default()
+    };
+    if let Some(limit) = file.queue_limit {
+        config.queue_limit = limit.max(1);
+    }
+    if let Some(token) = env("MESSENGER_ACCESS_TOKEN").or(file.access_token) {
+        harness.database().provision(
+            harness.namespace().clone(),
+            messenger_core::keys::CHANNEL_ACCESS_TOKEN,
+            token.as_bytes(),
+        )?;
+    }
+    if config.app_secret.is_none() {
+        tracing::warn!("MESSENGER_APP_SECRET is not set: every webhook POST will be refused (401) until it is");
+    }
+    if config.verify_token.is_none() {
+        tracing::warn!("MESSENGER_VERIFY_TOKEN is not set: Meta's subscription handshake will be refused (403)");
+    }
+    if config.owners.is_empty() {
+        tracing::warn!("no channel owners (MESSENGER_OWNERS): expiry notices will have nobody to tell");
+    }
+    let (harness_db, node) = (harness.database().describe(), config.node.clone());
+    let server = server::spawn(harness, config)?;
+    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, POST /api/messages, GET /healthz");
+    server.wait_for_signal()
+}

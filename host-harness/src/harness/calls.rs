@@ -1,0 +1,126 @@
+//! One method per export: core types in, the WIT's across, core types out.
+
+use super::{CallError, Harness};
+use messenger_core::accounts::{AccountInfo, LinkRequest, LinkedAccount, SelectionChange};
+use messenger_core::events::InboxEvent;
+use messenger_core::expiry::{Decision, Link};
+use messenger_core::inbound::{Delivery, Handshake, TranslateOptions};
+use messenger_core::outbound::{DeliveryStatus, Reply, SendPlan};
+use messenger_core::settings::Filters;
+use messenger_core::wire::Mirror;
+
+impl Harness {
+    /// Translates one webhook delivery into inbox events (`inbound.translate`).
+    pub fn translate(&self, delivery: &Delivery, options: &TranslateOptions) -> Result<Vec<InboxEvent>, CallError> {
+        let (delivery, options) = (delivery.clone().mirror(), options.clone().mirror());
+        let events = self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_inbound().call_translate(store, &delivery, &options)
+        })?;
+        Ok(events.mirror())
+    }
+
+    /// Translates a delivery and, in the same transaction as the plugin's writes, stores the delivery and its
+    /// events: when this returns `Ok`, all of it is on disk.
+    pub fn translate_recorded(
+        &self,
+        delivery: &Delivery,
+        options: &TranslateOptions,
+    ) -> Result<Vec<InboxEvent>, CallError> {
+        let (wire, options) = (delivery.clone().mirror(), options.clone().mirror());
+        self.call_then(
+            |store, plugin| {
+                let events = plugin.helpdesk_messenger_connector_inbound().call_translate(store, &wire, &options)?;
+                Ok(events.map(Mirror::<Vec<InboxEvent>>::mirror))
+            },
+            |session, events| {
+                crate::store::journal::record_delivery(session, delivery.received_at, &delivery.body, events)
+            },
+        )
+    }
+
+    /// Answers Meta's subscription handshake (`inbound.verify-subscription`).
+    pub fn verify_subscription(&self, request: &Handshake, expected_token: &str) -> Result<String, CallError> {
+        let request = request.clone().mirror();
+        self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_inbound().call_verify_subscription(store, &request, expected_token)
+        })
+    }
+
+    /// The stored filters of an account (`inbound.get-filters`).
+    pub fn filters(&self, account_id: &str) -> Result<Filters, CallError> {
+        let filters = self
+            .call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_get_filters(store, account_id))?;
+        Ok(filters.mirror())
+    }
+
+    /// Stores the filters of an account (`inbound.set-filters`).
+    pub fn set_filters(&self, account_id: &str, filters: Filters) -> Result<(), CallError> {
+        self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_inbound().call_set_filters(store, account_id, filters.mirror())
+        })
+    }
+
+    /// Validates a reply into a send plan (`outbound.validate`); every problem at once when invalid.
+    pub fn validate_reply(&self, reply: &Reply) -> Result<SendPlan, CallError> {
+        let reply = reply.clone().mirror();
+        let plan =
+            self.call(|store, plugin| plugin.helpdesk_messenger_connector_outbound().call_validate(store, &reply))?;
+        Ok(plan.mirror())
+    }
+
+    /// Sends a validated plan once (`outbound.send`); `send_with_retries` sends with retries.
+    pub fn send_plan(&self, plan: &SendPlan, now: u64) -> Result<Vec<DeliveryStatus>, CallError> {
+        let plan = plan.clone().mirror();
+        let statuses =
+            self.call(|store, plugin| plugin.helpdesk_messenger_connector_outbound().call_send(store, &plan, now))?;
+        Ok(statuses.mirror())
+    }
+
+    /// Evaluates an account link (`expiry.evaluate`).
+    pub fn evaluate_link(&self, link: &Link) -> Result<Decision, CallError> {
+        let link = link.clone().mirror();
+        let decision =
+            self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_evaluate(store, &link))?;
+        Ok(decision.mirror())
+    }
+
+    /// Refreshes an account's token (`expiry.refresh`); its new expiry.
+    pub fn refresh_token(&self, account_id: &str, now: u64) -> Result<u64, CallError> {
+        self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_refresh(store, account_id, now))
+    }
+
+    /// Links the accounts an authorization code gives (`expiry.link-accounts`).
+    pub fn link_accounts(&self, request: &LinkRequest) -> Result<Vec<LinkedAccount>, CallError> {
+        let request = request.clone().mirror();
+        let linked = self
+            .call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_link_accounts(store, &request))?;
+        Ok(linked.mirror())
+    }
+
+    /// What selecting exactly `selected` would do (`expiry.plan-selection`), or does (`apply-selection`).
+    pub fn select_accounts(&self, selected: &[String], apply: bool) -> Result<SelectionChange, CallError> {
+        let change = self.call(|store, plugin| {
+            let exports = plugin.helpdesk_messenger_connector_expiry();
+            if apply {
+                exports.call_apply_selection(store, selected)
+            } else {
+                exports.call_plan_selection(store, selected)
+            }
+        })?;
+        Ok(change.mirror())
+    }
+
+    /// Marks (or clears) the channel's representative account (`expiry.set-representative`).
+    pub fn set_representative(&self, account_id: Option<&str>) -> Result<(), CallError> {
+        self.call(|store, plugin| {
+            plugin.helpdesk_messenger_connector_expiry().call_set_representative(store, account_id)
+        })
+    }
+
+    /// The channel's linked accounts (`expiry.list-accounts`).
+    pub fn list_accounts(&self) -> Result<Vec<AccountInfo>, CallError> {
+        let accounts =
+            self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_list_accounts(store))?;
+        Ok(accounts.mirror())
+    }
+}

@@ -1,0 +1,176 @@
+//! The host's entry point: every call gets a fresh pooled instance and one storage transaction, committed only
+//! when the component answers `ok`. A trap or a refusal leaves the store as it was, and the next call works.
+//! Calls take and give the core's types; the WIT's are converted once, by the core's `wit_mappings!`.
+
+mod calls;
+mod retry;
+
+pub use retry::{Outcome, RetryPolicy, first_failure};
+
+use crate::egress::{EgressPolicy, HttpClient};
+use crate::runtime::bindings::{MessengerConnector, types};
+use crate::runtime::limits::{DEADLINE_EXCEEDED, Limits};
+use crate::runtime::{Runtime, State};
+use crate::store::{Database, Namespace, Session};
+use anyhow::Result;
+use messenger_core::ConnectorError;
+use messenger_core::wire::Mirror;
+use std::path::PathBuf;
+use wasmtime::Store;
+
+/// The plugin name that scopes storage.
+pub const PLUGIN_NAME: &str = "instagram";
+
+/// How a call can fail.
+#[derive(Debug)]
+pub enum CallError {
+    /// The component refused the input with a typed error; nothing was stored.
+    Rejected(ConnectorError),
+    /// The component found the input invalid, with every problem; nothing was stored.
+    Invalid(Vec<ConnectorError>),
+    /// The plugin trapped or hit a limit (deadline, memory); that instance is gone, nothing was stored.
+    PluginFault(String),
+    /// The host failed (storage, instantiation).
+    Host(anyhow::Error),
+}
+
+impl CallError {
+    /// The error as the CLI contract prints it.
+    pub fn to_error_info(&self) -> ConnectorError {
+        match self {
+            Self::Rejected(error) => error.clone(),
+            Self::Invalid(errors) => {
+                errors.first().cloned().unwrap_or_else(|| ConnectorError::new("invalid", "invalid input"))
+            }
+            Self::PluginFault(why) => ConnectorError::new("plugin-fault", why.clone()),
+            Self::Host(error) => ConnectorError::new("host-error", format!("{error:#}")),
+        }
+    }
+}
+
+/// What a harness is built from.
+pub struct HarnessConfig {
+    pub wasm: Vec<u8>,
+    pub limits: Limits,
+    pub cache_dir: Option<PathBuf>,
+    pub database: Database,
+    pub egress: EgressPolicy,
+    pub channel: String,
+}
+
+impl HarnessConfig {
+    /// The built component, an in-memory store, Meta's Graph hosts, default limits and cache, channel `default`.
+    pub fn new(database: Database) -> Self {
+        Self {
+            wasm: crate::PLUGIN_WASM.to_vec(),
+            limits: Limits::default(),
+            cache_dir: crate::runtime::default_cache_dir(),
+            database,
+            egress: EgressPolicy::default(),
+            channel: "default".into(),
+        }
+    }
+}
+
+/// The component, loaded once, run for one channel's calls.
+pub struct Harness {
+    runtime: Runtime,
+    database: Database,
+    http: HttpClient,
+    namespace: Namespace,
+}
+
+impl Harness {
+    pub fn new(config: HarnessConfig) -> Result<Self> {
+        Ok(Self {
+            runtime: Runtime::new(&config.wasm, config.limits, config.cache_dir.as_deref())?,
+            database: config.database,
+            http: HttpClient::new(config.egress),
+            namespace: Namespace::new(PLUGIN_NAME, &config.channel)?,
+        })
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// The plugin's requests that the egress policy refused.
+    pub fn egress_denials(&self) -> Vec<String> {
+        self.http.denied()
+    }
+
+    /// Runs one export on a fresh instance inside one storage transaction.
+    fn call<R, E: Refusal>(
+        &self,
+        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+    ) -> Result<R, CallError> {
+        self.call_then(export, |_, _| Ok(()))
+    }
+
+    /// Runs one export, then `before_commit` with its answer inside the same transaction.
+    fn call_then<R, E: Refusal>(
+        &self,
+        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        before_commit: impl FnOnce(&Session, &R) -> Result<()>,
+    ) -> Result<R, CallError> {
+        let session = self.database.begin(self.namespace.clone()).map_err(CallError::Host)?;
+        let state = State::new(session, self.http.clone(), self.runtime.limits());
+        let (mut store, plugin) = self.runtime.instantiate(state).map_err(CallError::Host)?;
+        let outcome = export(&mut store, &plugin);
+        let session = store.into_data().into_session();
+        match outcome {
+            Ok(Ok(value)) => {
+                before_commit(&session, &value).map_err(CallError::Host)?;
+                session.commit().map_err(CallError::Host)?;
+                Ok(value)
+            }
+            Ok(Err(refusal)) => {
+                session.rollback().map_err(CallError::Host)?;
+                Err(refusal.into_call_error())
+            }
+            Err(fault) => {
+                drop(session);
+                Err(CallError::PluginFault(describe_fault(fault)))
+            }
+        }
+    }
+}
+
+/// A component's typed refusal, as a call error.
+trait Refusal {
+    fn into_call_error(self) -> CallError;
+}
+
+impl Refusal for types::ErrorInfo {
+    fn into_call_error(self) -> CallError {
+        CallError::Rejected(self.mirror())
+    }
+}
+
+impl Refusal for Vec<types::ErrorInfo> {
+    fn into_call_error(self) -> CallError {
+        CallError::Invalid(self.mirror())
+    }
+}
+
+/// What stopped the plugin, from the error's root cause: a trap, the deadline, or the limiter. Never the wasm
+/// backtrace (noise for the caller).
+fn describe_fault(fault: wasmtime::Error) -> String {
+    let fault = anyhow::Error::from(fault);
+    if let Some(trap) = fault.chain().find_map(|cause| cause.downcast_ref::<wasmtime::Trap>()) {
+        return format!("the plugin trapped: {trap}");
+    }
+    if fault.chain().any(|cause| cause.to_string().contains(DEADLINE_EXCEEDED)) {
+        return DEADLINE_EXCEEDED.to_owned();
+    }
+    let root = fault.root_cause().to_string();
+    // StoreLimits' trap_on_grow_failure: the guest asked for more memory (or table) than its cap.
+    if root.contains("when growing") {
+        return format!("the plugin hit its memory limit: {root}");
+    }
+    format!("the plugin failed: {root}")
+}

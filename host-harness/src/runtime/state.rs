@@ -1,0 +1,49 @@
+//! The per-call store state. WASI is linked because Rust's std needs it, but its context grants nothing: no files,
+//! environment, sockets, clocks beyond the defaults, or stdio. The imports' `Host` impls live beside it, one
+//! module per capability (`http`, `storage`).
+
+use super::limits::{CallClock, Limiter, Limits};
+use crate::egress::HttpClient;
+use crate::store::Session;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+pub struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(super) limiter: Limiter,
+    pub(super) clock: CallClock,
+    pub(super) session: Option<Session>,
+    pub(super) http: HttpClient,
+}
+
+impl State {
+    pub fn new(session: Session, http: HttpClient, limits: &Limits) -> Self {
+        Self {
+            wasi: WasiCtxBuilder::new().build(),
+            table: ResourceTable::new(),
+            limiter: limits.limiter(),
+            clock: CallClock::start(limits.call_deadline),
+            session: Some(session),
+            http,
+        }
+    }
+
+    /// The largest linear memory the guest reached in this store.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.limiter.peak_memory_bytes
+    }
+
+    /// Gives back the call's storage session, to commit or roll back.
+    pub fn into_session(mut self) -> Session {
+        self.session.take().expect("the session stays in the state until the call ends")
+    }
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl super::bindings::types::Host for State {}

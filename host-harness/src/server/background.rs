@@ -1,0 +1,107 @@
+//! Work beside the requests: sending replies (and queueing what may go later, durably), the retry queue, and the
+//! expiry scheduler that refreshes tokens and stores owner notices as `owner-notice` events.
+
+use super::app::App;
+use crate::clock::now_ms;
+use crate::store::journal;
+use messenger_core::expiry::Link;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub(super) struct Background {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Starts the retry-queue worker and the expiry scheduler.
+pub(super) fn start(app: Arc<App>) -> Background {
+    let (stop, stopped) = watch::channel(false);
+    let every = |period, work: fn(&App)| {
+        let (app, mut stopped) = (app.clone(), stopped.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = stopped.changed() => return,
+                }
+                let app = app.clone();
+                let _ = tokio::task::spawn_blocking(move || work(&app)).await;
+            }
+        })
+    };
+    let tasks = vec![every(app.config.outbox_every, drain_outbox), every(app.config.expiry_every, run_expiry)];
+    Background { stop, tasks }
+}
+
+/// Sends what is due in the retry queue.
+fn drain_outbox(app: &App) {
+    if let Err(e) = app.outbox.drain(&app.harness, &app.config.retry, 16) {
+        tracing::error!("claiming from the retry queue: {e:#}");
+    }
+}
+
+/// Evaluates every linked account: refreshes what should be, and stores each owner notice once per period. One
+/// node at a time runs it (a lease row); and a notice is stored only if the last-notice time it was decided on is
+/// still the stored one, so even two runs at once store it once.
+fn run_expiry(app: &App) {
+    let (harness, config) = (&app.harness, &app.config);
+    let (database, namespace) = (harness.database(), harness.namespace());
+    match journal::take_lease(database, namespace, "expiry-scheduler", &config.node, config.lease) {
+        Ok(true) => {}
+        Ok(false) => return tracing::debug!("another node runs the expiry scheduler"),
+        Err(e) => return tracing::error!("taking the expiry scheduler's lease: {e:#}"),
+    }
+    let accounts = match harness.list_accounts() {
+        Ok(accounts) => accounts,
+        Err(e) => return tracing::error!("listing accounts: {:?}", e.to_error_info()),
+    };
+    for account in accounts {
+        let now = now_ms();
+        let last_notice = match journal::last_notice(database, namespace, &account.account_id) {
+            Ok(at) => at,
+            Err(e) => {
+                tracing::error!("reading when owners were last told: {e:#}");
+                continue;
+            }
+        };
+        let link = Link {
+            now,
+            linked_at: account.linked_at,
+            token_expires_at: Some(account.token_expires_at),
+            last_notice_at: last_notice,
+            owners: config.owners.clone(),
+            last_error: account.last_error,
+            last_error_at: account.last_error_at,
+            language: config.language.clone(),
+            login: Some(account.login),
+        };
+        let Ok(decision) = harness.evaluate_link(&link) else { continue };
+        if decision.refresh
+            && let Err(e) = harness.refresh_token(&account.account_id, now)
+        {
+            tracing::warn!(account = %account.account_id, code = %e.to_error_info().code, "token refresh failed; the notice path still runs");
+        }
+        if decision.notify.is_empty() {
+            continue;
+        }
+        let notice = json!({"account-id": account.account_id, "kind": "owner-notice", "notify": decision.notify,
+            "notice": decision.notice, "reason": decision.reason, "expires-at": messenger_core::time::format_rfc3339(decision.expires_at)});
+        match journal::store_notice(database, namespace, &account.account_id, last_notice, now, &notice) {
+            Ok(true) => tracing::info!(account = %account.account_id, "owner notice stored"),
+            Ok(false) => tracing::info!(account = %account.account_id, "owner notice already stored by another node"),
+            Err(e) => tracing::error!("storing an owner notice: {e:#}"),
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! `serve`: Meta's webhook endpoint and a reply API, running the component for real traffic. A webhook POST is
+//! answered 200 only after the delivery and its events are committed; a full queue answers 503 (Meta delivers
+//! again) instead of growing without bound. `routes` maps results to HTTP; `background` runs the retry worker and
+//! the expiry scheduler.
+
+mod app;
+mod background;
+mod routes;
+
+use crate::harness::{Harness, RetryPolicy};
+use anyhow::{Context, Result};
+use app::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What `serve` runs with. Secrets come from the environment or a config file, never from flags.
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub app_secret: Option<String>,
+    pub verify_token: Option<String>,
+    /// The channel owners told about expiring or broken links.
+    pub owners: Vec<String>,
+    pub language: Option<String>,
+    /// Deliveries and replies in flight at once; past it, 503.
+    pub queue_limit: usize,
+    pub outbox_every: Duration,
+    pub expiry_every: Duration,
+    pub retry: RetryPolicy,
+    /// This node's name in queue claims and leases (unique per process by default).
+    pub node: String,
+    /// How long a claimed reply, or the expiry scheduler, belongs to this node before another may take over.
+    /// Longer than any send (HTTP timeouts included), so a live node is never overtaken.
+    pub lease: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            app_secret: None,
+            verify_token: None,
+            owners: Vec::new(),
+            language: None,
+            queue_limit: 64,
+            outbox_every: Duration::from_secs(1),
+            expiry_every: Duration::from_secs(3600),
+            retry: RetryPolicy {
+                max_attempts: 8,
+                base_delay: Duration::from_secs(2),
+                max_delay: Duration::from_secs(300),
+            },
+            node: crate::clock::node_name(),
+            lease: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A running server; stops (gracefully) when `stop` is called or it is dropped.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl ServerHandle {
+    pub fn stop(mut self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+
+    /// Blocks until the process is asked to stop (Ctrl-C or SIGTERM), then stops gracefully.
+    pub fn wait_for_signal(mut self) -> Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(shutdown_signal());
+        tracing::info!("stopping: finishing requests in flight");
+        self.shutdown()
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// Component calls run on a blocking pool of one thread per core.
+fn component_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// The connections a node's store needs: one per component worker, and two for the retry-queue worker and the
+/// expiry scheduler.
+pub fn store_connections() -> usize {
+    component_workers() + 2
+}
+
+/// Binds `config.addr` and serves on a runtime of its own thread.
+pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
+    let listener = std::net::TcpListener::bind(config.addr).with_context(|| format!("binding {}", config.addr))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let workers = component_workers();
+    let app = Arc::new(App::new(harness, config));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new().name("serve".into()).spawn(move || -> Result<()> {
+        // Component calls run on a blocking pool sized to the cores; the async side only moves bytes.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .max_blocking_threads(workers)
+            .enable_all()
+            .build()?;
+        // The last reference is dropped here, outside the runtime: PostgreSQL clients block when they close.
+        let last_reference = app.clone();
+        let served = runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let background = background::start(app.clone());
+            let router = routes::router(app);
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await?;
+            background.stop().await;
+            Ok(())
+        });
+        drop(runtime);
+        drop(last_reference);
+        served
+    })?;
+    Ok(ServerHandle { addr, stop: Some(stop), thread: Some(thread) })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

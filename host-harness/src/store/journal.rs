@@ -1,0 +1,71 @@
+//! The host's durable records beside the plugin's key-value space: deliveries with their events (written in the
+//! same transaction as the plugin's dedup marks, so a 200 means both are committed), owner notices, and named
+//! leases for work that one node at a time should do. (The reply queue's rows are the `outbox`'s.)
+
+use super::{Database, Namespace, Session};
+use anyhow::Result;
+use messenger_core::events::{EventKind, InboxEvent, SkipReason};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Stores a delivery and its events in `session`'s transaction.
+pub fn record_delivery(session: &Session, received_at: u64, body: &[u8], events: &[InboxEvent]) -> Result<()> {
+    // A redelivery's `duplicate` is not an inbox event: the original was stored with its first delivery.
+    let duplicate = |e: &&InboxEvent| matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate);
+    let events = events.iter().filter(|e| !duplicate(e)).map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    session.journal(|tx, ns| {
+        let delivery = tx.insert_delivery(ns, sql_time(received_at), body)?;
+        events.iter().try_for_each(|event| tx.insert_event(ns, Some(delivery), event))
+    })
+}
+
+/// Every stored event, oldest first.
+pub fn events(database: &Database, namespace: &Namespace) -> Result<Vec<Value>> {
+    let rows = database.transaction(namespace, |s| s.journal(|tx, ns| tx.events(ns)))?;
+    rows.iter().map(|json| Ok(serde_json::from_str(json)?)).collect()
+}
+
+/// When the account's owners were last told, if ever.
+pub fn last_notice(database: &Database, namespace: &Namespace, account_id: &str) -> Result<Option<u64>> {
+    let at = database.transaction(namespace, |s| s.journal(|tx, ns| tx.last_notice(ns, account_id)))?;
+    Ok(at.map(|t| t as u64))
+}
+
+/// Stores an owner notice as an event and moves the account's last-notice time from `read` (what the decision
+/// was made on) to `at`, together. False, storing nothing, when another node stored it first.
+pub fn store_notice(
+    database: &Database,
+    namespace: &Namespace,
+    account_id: &str,
+    read: Option<u64>,
+    at: u64,
+    event: &Value,
+) -> Result<bool> {
+    let event = event.to_string();
+    database.transaction(namespace, |s| {
+        s.journal(|tx, ns| {
+            let first = tx.swap_notice(ns, account_id, read.map(sql_time), sql_time(at))?;
+            if first {
+                tx.insert_event(ns, None, &event)?;
+            }
+            Ok(first)
+        })
+    })
+}
+
+/// Takes (or renews) the named lease for `node` for `lease`; false while another node holds it.
+pub fn take_lease(database: &Database, namespace: &Namespace, name: &str, node: &str, lease: Duration) -> Result<bool> {
+    let now = crate::clock::now_ms();
+    let (name, until) = (format!("{}/{name}", namespace.as_str()), lease_until(now, lease));
+    database.transaction(namespace, |s| s.journal(|tx, _| tx.take_lease(&name, node, sql_time(now), until)))
+}
+
+/// When a lease taken at `now` for `lease` runs out.
+pub(crate) fn lease_until(now: u64, lease: Duration) -> i64 {
+    sql_time(now.saturating_add(lease.as_millis() as u64))
+}
+
+/// Database integers are signed: later than i64::MAX is "never", not negative.
+pub(crate) fn sql_time(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,330 @@
+//! The stores: a key-value space scoped to one plugin and one channel (what the component's `storage` import
+//! reaches), and beside it the host's journal (deliveries, events, the reply queue, owner notices, leases), on one
+//! of two backends behind the same two interfaces: the embedded SQLite for one machine, or a shared PostgreSQL for
+//! several `serve` nodes.
+//!
+//! Every component call gets one connection for its whole duration and runs in one transaction: its writes are
+//! committed together when the call succeeds and rolled back when it fails or traps, so a refused delivery
+//! stores nothing and a crash never leaves half a delivery behind. Whatever must hold across nodes (dedup, the
+//! send budget, queue claims, notices) is decided by the database: unique keys, conditional updates and row
+//! locks, never a read followed by a blind write.
+
+pub mod journal;
+mod pg_tls;
+mod postgres;
+mod schema;
+mod sqlite;
+
+use anyhow::Result;
+use messenger_core::ports::StorageError;
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Keys longer than this are refused: the component's keys are short and fixed-shape.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Values larger than this are refused: the component stores small records.
+pub const MAX_VALUE_BYTES: usize = 256 * 1024;
+
+/// Whose data a call may touch: one plugin's, of one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace(String);
+
+impl Namespace {
+    pub fn new(plugin: &str, channel: &str) -> Result<Self> {
+        for (what, part) in [("plugin", plugin), ("channel", channel)] {
+            let valid = !part.is_empty()
+                && part.len() <= 128
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            anyhow::ensure!(valid, "a {what} name is 1 to 128 letters, digits, '-', '_' or '.': {part:?}");
+        }
+        Ok(Self(format!("{plugin}/{channel}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A queued reply's row as its node claimed it (until `lease_until`).
+#[derive(Debug, Clone)]
+pub struct ClaimedRow {
+    pub id: i64,
+    pub plan: String,
+    pub attempts: u32,
+    /// A send of the plan's first message was started and its outcome never recorded (its node died).
+    pub in_flight: bool,
+}
+
+/// A reply to queue (no attempts yet): its plan, when it is due, the client's idempotency key if any, and the
+/// node it is leased to from the start, and until when, if any.
+pub struct NewReply<'a> {
+    pub plan: &'a str,
+    pub next_attempt_at: i64,
+    pub request_key: Option<&'a str>,
+    pub lease: Option<(&'a str, i64)>,
+}
+
+/// Who claims due replies, when, until when, and how many at most.
+pub struct Claim<'a> {
+    pub now: i64,
+    pub holder: &'a str,
+    pub lease_until: i64,
+    pub limit: usize,
+}
+
+/// How a queued reply is settled (`status`: `pending`, `sent`, `failed` or `unknown`).
+pub struct Settlement<'a> {
+    pub status: &'a str,
+    pub plan: &'a str,
+    pub attempts: u32,
+    pub next_attempt_at: u64,
+    pub report: &'a str,
+}
+
+/// A database engine: it hands out transactions, each on a connection of its own.
+pub(crate) trait Backend: Send + Sync {
+    fn begin(&self) -> Result<Box<dyn Transaction>>;
+    /// What it is, for logs (never a password).
+    fn describe(&self) -> String;
+}
+
+/// One open transaction, with its two faces: the plugin's key-value space and the host's journal.
+pub(crate) trait Transaction: KvTransaction + JournalTransaction + Send {
+    fn commit(self: Box<Self>) -> Result<()>;
+    fn rollback(self: Box<Self>) -> Result<()>;
+    fn kv(&mut self) -> &mut dyn KvTransaction;
+    fn journal(&mut self) -> &mut dyn JournalTransaction;
+}
+
+/// The plugin's key-value space. Namespaces are passed in; keys and values are already checked.
+pub(crate) trait KvTransaction {
+    fn get(&mut self, ns: &str, key: &str) -> Result<Option<Vec<u8>>>;
+    fn upsert(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<()>;
+    fn delete(&mut self, ns: &str, key: &str) -> Result<()>;
+    /// True when inserted; decided by the unique key.
+    fn insert_if_absent(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<bool>;
+    /// True when the value was `expected` and is now `new`; one conditional statement.
+    fn replace_if(&mut self, ns: &str, key: &str, expected: &[u8], new: &[u8]) -> Result<bool>;
+    /// Keys with `prefix` after `after`, in byte order, at most `limit`.
+    fn list_keys(&mut self, ns: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>>;
+}
+
+/// The host's records beside the key-value space, in the same transaction.
+pub(crate) trait JournalTransaction {
+    fn insert_delivery(&mut self, ns: &str, received_at: i64, body: &[u8]) -> Result<i64>;
+    fn insert_event(&mut self, ns: &str, delivery: Option<i64>, json: &str) -> Result<()>;
+    fn events(&mut self, ns: &str) -> Result<Vec<String>>;
+
+    /// The new reply's id; none when a reply with the same request key is already queued.
+    fn enqueue(&mut self, ns: &str, reply: &NewReply) -> Result<Option<i64>>;
+    fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>>;
+    /// Pending replies that are due and not leased by a live node, leased to `owner` until `lease_until`.
+    fn claim_due(&mut self, ns: &str, claim: &Claim) -> Result<Vec<ClaimedRow>>;
+    /// Stores `plan` (what remains) and marks its first message in flight; false when `owner` no longer holds the
+    /// lease.
+    fn mark_in_flight(&mut self, id: i64, owner: &str, plan: &str) -> Result<bool>;
+    /// Settles a claimed reply; false when `owner` no longer holds the lease (another node took it over).
+    fn settle(&mut self, id: i64, owner: &str, settlement: &Settlement) -> Result<bool>;
+    fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>>;
+
+    fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>>;
+    /// Records the account's first notice at `at`; false when one is already recorded.
+    fn insert_notice(&mut self, ns: &str, account: &str, at: i64) -> Result<bool>;
+    /// Moves the account's last-notice time from `expected` to `at`; false when it is no longer `expected`.
+    fn replace_notice(&mut self, ns: &str, account: &str, expected: i64, at: i64) -> Result<bool>;
+    /// Moves the account's last-notice time from `expected` (none yet) to `at`; false when another node moved it
+    /// first.
+    fn swap_notice(&mut self, ns: &str, account: &str, expected: Option<i64>, at: i64) -> Result<bool> {
+        match expected {
+            None => self.insert_notice(ns, account, at),
+            Some(expected) => self.replace_notice(ns, account, expected, at),
+        }
+    }
+
+    /// Takes or renews the named lease for `owner`; false while another owner holds it.
+    fn take_lease(&mut self, name: &str, owner: &str, now: i64, until: i64) -> Result<bool>;
+}
+
+/// A store: SQLite (a path, or in memory) or PostgreSQL (a `postgres://` URL).
+#[derive(Clone)]
+pub struct Database {
+    backend: Arc<dyn Backend>,
+}
+
+impl Database {
+    /// Opens (and creates) the SQLite database at `path`, with `connections` connections for concurrent calls.
+    pub fn open(path: &Path, connections: usize) -> Result<Self> {
+        Ok(Self { backend: Arc::new(sqlite::Sqlite::open(path, connections)?) })
+    }
+
+    /// A private SQLite database in memory, gone when the process ends (the default for one-shot commands).
+    pub fn in_memory() -> Result<Self> {
+        Ok(Self { backend: Arc::new(sqlite::Sqlite::in_memory()?) })
+    }
+
+    /// Connects to a shared PostgreSQL with a pool of up to `connections`, and migrates its schema. TLS checks
+    /// the server's certificate against the CA file in `MESSENGER_PG_ROOT_CERT` when it is set.
+    pub fn connect(url: &str, connections: usize) -> Result<Self> {
+        Self::connect_with_ca(url, connections, pg_tls::root_cert_from_env().as_deref())
+    }
+
+    /// As `connect`, checking the server's certificate against `root_cert` (a PEM file) when given.
+    pub fn connect_with_ca(url: &str, connections: usize, root_cert: Option<&Path>) -> Result<Self> {
+        Ok(Self { backend: Arc::new(postgres::Postgres::connect(url, connections, root_cert)?) })
+    }
+
+    /// `postgres://` or `postgresql://` URLs select PostgreSQL; anything else is a SQLite path.
+    pub fn from_spec(spec: &str, connections: usize) -> Result<Self> {
+        if is_postgres_url(spec) { Self::connect(spec, connections) } else { Self::open(Path::new(spec), connections) }
+    }
+
+    /// What the store is, for logs.
+    pub fn describe(&self) -> String {
+        self.backend.describe()
+    }
+
+    /// Starts a transaction on a connection of its own, waiting for one if all are busy.
+    pub fn begin(&self, namespace: Namespace) -> Result<Session> {
+        Ok(Session { tx: RefCell::new(Some(self.backend.begin()?)), namespace })
+    }
+
+    /// Runs `op` in a transaction of its own, committed when it succeeds.
+    pub fn transaction<R>(&self, namespace: &Namespace, op: impl FnOnce(&Session) -> Result<R>) -> Result<R> {
+        let session = self.begin(namespace.clone())?;
+        let result = op(&session)?;
+        session.commit()?;
+        Ok(result)
+    }
+
+    /// Sets one value outside any component call (host-provisioned keys such as tokens).
+    pub fn provision(&self, namespace: Namespace, key: &str, value: &[u8]) -> Result<()> {
+        use messenger_core::ports::Storage;
+        self.transaction(&namespace, |session| session.set(key, value).map_err(|e| anyhow::anyhow!("{e:?}")))
+    }
+}
+
+pub fn is_postgres_url(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// One call's view of the store: one namespace, one transaction. Its key-value face is the core's `Storage`
+/// port; the journal is reached with `journal`.
+pub struct Session {
+    tx: RefCell<Option<Box<dyn Transaction>>>,
+    namespace: Namespace,
+}
+
+impl Session {
+    pub fn namespace(&self) -> &str {
+        &self.namespace.0
+    }
+
+    /// Runs `op` on the open transaction's journal, with the session's namespace.
+    pub(crate) fn journal<R>(&self, op: impl FnOnce(&mut dyn JournalTransaction, &str) -> Result<R>) -> Result<R> {
+        let mut tx = self.tx.borrow_mut();
+        op(tx.as_deref_mut().expect("a session holds its transaction until it ends").journal(), &self.namespace.0)
+    }
+
+    fn kv<R>(&self, op: impl FnOnce(&mut dyn KvTransaction, &str) -> Result<R>) -> Result<R, StorageError> {
+        let mut tx = self.tx.borrow_mut();
+        let tx = tx.as_deref_mut().expect("a session holds its transaction until it ends");
+        op(tx.kv(), &self.namespace.0).map_err(|e| StorageError::Unavailable(format!("{e:#}")))
+    }
+
+    fn finish(&self) -> Box<dyn Transaction> {
+        self.tx.borrow_mut().take().expect("a session ends once")
+    }
+
+    pub fn commit(self) -> Result<()> {
+        use anyhow::Context;
+        self.finish().commit().context("committing the call's storage writes")
+    }
+
+    pub fn rollback(self) -> Result<()> {
+        use anyhow::Context;
+        self.finish().rollback().context("rolling back the call's storage writes")
+    }
+
+    pub fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        Ok(messenger_core::ports::Storage::get(self, key)?.is_some())
+    }
+
+    /// Keys starting with `prefix`, in byte order, after `cursor`, at most `limit` (capped at 1000).
+    pub fn list_keys(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<String>, Option<String>), StorageError> {
+        let limit = limit.clamp(1, 1000) as usize;
+        let mut keys = self.kv(|tx, ns| tx.list_keys(ns, prefix, cursor.unwrap_or(""), limit + 1))?;
+        let next = (keys.len() > limit).then(|| {
+            keys.truncate(limit);
+            keys[limit - 1].clone()
+        });
+        Ok((keys, next))
+    }
+}
+
+/// The key-value face, checked: keys and values within bounds, atomic operations decided by the database (a unique
+/// key, one conditional statement), never a read followed by a write.
+impl messenger_core::ports::Storage for Session {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        check_key(key)?;
+        self.kv(|tx, ns| tx.get(ns, key))
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        check_key(key)?;
+        check_value(value)?;
+        self.kv(|tx, ns| tx.upsert(ns, key, value))
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StorageError> {
+        check_key(key)?;
+        self.kv(|tx, ns| tx.delete(ns, key))
+    }
+
+    fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StorageError> {
+        check_key(key)?;
+        check_value(value)?;
+        self.kv(|tx, ns| tx.insert_if_absent(ns, key, value))
+    }
+
+    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, StorageError> {
+        let Some(expected) = expected else { return self.insert_if_absent(key, new) };
+        check_key(key)?;
+        check_value(new)?;
+        self.kv(|tx, ns| tx.replace_if(ns, key, expected, new))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A session dropped without commit (a trap, a panic) discards its writes.
+        if let Some(tx) = self.tx.get_mut().take() {
+            let _ = tx.rollback();
+        }
+    }
+}
+
+fn check_key(key: &str) -> Result<(), StorageError> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES || key.contains('\0') {
+        return Err(StorageError::InvalidKey(format!("a key is 1 to {MAX_KEY_BYTES} bytes without NUL")));
+    }
+    Ok(())
+}
+
+fn check_value(value: &[u8]) -> Result<(), StorageError> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(StorageError::TooLarge(format!(
+            "a value is at most {MAX_VALUE_BYTES} bytes; this one has {}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

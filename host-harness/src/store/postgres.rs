@@ -1,0 +1,279 @@
+//! The shared PostgreSQL backend, for several `serve` nodes: a pool of connections (r2d2), TLS when the server
+//! offers it (`pg_tls`; `sslmode=require` in the URL insists on it), prepared statements
+//! cached per connection, and the schema migrated at start-up by whichever node comes first.
+//!
+//! Transactions run at READ COMMITTED. What must hold across nodes is decided by single statements that
+//! PostgreSQL serialises on the row: `ON CONFLICT DO NOTHING` for dedup, `UPDATE … WHERE value = expected` for
+//! compare-and-swap, `FOR UPDATE SKIP LOCKED` for queue claims.
+
+use super::schema::{self, Migration};
+use super::{Backend, Claim, ClaimedRow, JournalTransaction, KvTransaction, NewReply, Settlement, Transaction};
+use anyhow::{Context, Result};
+use postgres::types::ToSql;
+use postgres::{Client, Statement};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// Any fixed number: the advisory lock that lets one node at a time migrate.
+const MIGRATION_LOCK: i64 = 0x6d65_7373_656e_6772;
+
+pub struct Postgres {
+    pool: r2d2::Pool<Manager>,
+    what: String,
+}
+
+impl Postgres {
+    pub fn connect(url: &str, connections: usize, root_cert: Option<&std::path::Path>) -> Result<Self> {
+        let config: postgres::Config = url.parse().context("reading the PostgreSQL URL")?;
+        let what = describe(&config);
+        let manager = Manager { config, tls: super::pg_tls::connector(root_cert)? };
+        // One connection first, to fail at once with the server's own reason (the pool would retry for seconds).
+        let mut first = r2d2::ManageConnection::connect(&manager).with_context(|| format!("connecting to {what}"))?;
+        migrate(&mut first.client).with_context(|| format!("migrating the schema of {what}"))?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(1) as u32)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .with_context(|| format!("connecting to {what}"))?;
+        Ok(Self { pool, what })
+    }
+}
+
+/// `PostgreSQL host:port/db`, without the user or password.
+fn describe(config: &postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        Some(postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("PostgreSQL {host}:{port}/{}", config.get_dbname().unwrap_or("(default)"))
+}
+
+/// Applies what `schema_migrations` does not list yet, under an advisory lock, in one transaction: nodes that
+/// start together wait for each other, and a failed migration leaves nothing half done.
+fn migrate(client: &mut Client) -> Result<()> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT)")?;
+    for Migration { version, sql } in schema::POSTGRES_MIGRATIONS {
+        let applied = tx.query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])?.is_some();
+        if !applied {
+            tx.batch_execute(sql).with_context(|| format!("migration {version}"))?;
+            tx.execute("INSERT INTO schema_migrations VALUES ($1, $2)", &[version, &(crate::clock::now_ms() as i64)])?;
+        }
+    }
+    Ok(tx.commit()?)
+}
+
+/// A pooled connection with its prepared statements.
+pub struct Connection {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+pub struct Manager {
+    config: postgres::Config,
+    tls: MakeRustlsConnect,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection { client: self.config.connect(self.tls.clone())?, statements: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(drop)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+impl Backend for Postgres {
+    fn begin(&self) -> Result<Box<dyn Transaction>> {
+        let mut conn = self.pool.get().with_context(|| format!("no connection to {}", self.what))?;
+        conn.client.batch_execute("BEGIN")?;
+        Ok(Box::new(PgTx { conn: Some(conn) }))
+    }
+
+    fn describe(&self) -> String {
+        self.what.clone()
+    }
+}
+
+struct PgTx {
+    conn: Option<r2d2::PooledConnection<Manager>>,
+}
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+impl PgTx {
+    fn conn(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("a transaction holds its connection until dropped")
+    }
+
+    /// The statement for `sql` (SQLite's `?N` numbering, rewritten to `$N`), prepared once per connection.
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
+        let conn = self.conn();
+        if let Some(statement) = conn.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let text = sql.replace('?', "$").replace("{lock}", "FOR UPDATE SKIP LOCKED");
+        let statement = conn.client.prepare(&text)?;
+        conn.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&mut self, sql: &'static str, params: Params) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        Ok(self.conn().client.execute(&statement, params)?)
+    }
+
+    fn rows(&mut self, sql: &'static str, params: Params) -> Result<Vec<postgres::Row>> {
+        let statement = self.statement(sql)?;
+        Ok(self.conn().client.query(&statement, params)?)
+    }
+
+    fn one<T: for<'r> postgres::types::FromSql<'r>>(&mut self, sql: &'static str, params: Params) -> Result<Option<T>> {
+        Ok(self.rows(sql, params)?.first().map(|row| row.try_get(0)).transpose()?)
+    }
+
+    fn end(mut self: Box<Self>, how: &str) -> Result<()> {
+        let mut conn = self.conn.take().expect("a transaction ends once");
+        Ok(conn.client.batch_execute(how)?)
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // Dropped without commit (a trap, a panic): its writes are discarded before the connection is reused.
+        if let Some(conn) = self.conn.as_mut() {
+            let _ = conn.client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+/// A claimed outbox row, as `RETURNING id, plan, attempts, in_flight` gives it.
+fn claimed_row(row: &postgres::Row) -> Result<ClaimedRow, postgres::Error> {
+    Ok(ClaimedRow {
+        id: row.try_get(0)?,
+        plan: row.try_get(1)?,
+        attempts: row.try_get::<_, i32>(2)? as u32,
+        in_flight: row.try_get(3)?,
+    })
+}
+
+impl Transaction for PgTx {
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.end("COMMIT")
+    }
+
+    fn rollback(self: Box<Self>) -> Result<()> {
+        self.end("ROLLBACK")
+    }
+
+    fn kv(&mut self) -> &mut dyn KvTransaction {
+        self
+    }
+
+    fn journal(&mut self) -> &mut dyn JournalTransaction {
+        self
+    }
+}
+
+impl KvTransaction for PgTx {
+    fn get(&mut self, ns: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        self.one(schema::KV_GET, &[&ns, &key])
+    }
+
+    fn upsert(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<()> {
+        self.execute(schema::KV_UPSERT, &[&ns, &key, &value]).map(drop)
+    }
+
+    fn delete(&mut self, ns: &str, key: &str) -> Result<()> {
+        self.execute(schema::KV_DELETE, &[&ns, &key]).map(drop)
+    }
+
+    fn insert_if_absent(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<bool> {
+        Ok(self.execute(schema::KV_INSERT_IF_ABSENT, &[&ns, &key, &value])? == 1)
+    }
+
+    fn replace_if(&mut self, ns: &str, key: &str, expected: &[u8], new: &[u8]) -> Result<bool> {
+        Ok(self.execute(schema::KV_REPLACE_IF, &[&ns, &key, &new, &expected])? == 1)
+    }
+
+    fn list_keys(&mut self, ns: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
+        let rows = self.rows(schema::KV_LIST, &[&ns, &prefix, &after, &(limit as i64)])?;
+        Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
+    }
+}
+
+impl JournalTransaction for PgTx {
+    fn insert_delivery(&mut self, ns: &str, received_at: i64, body: &[u8]) -> Result<i64> {
+        Ok(self.one(schema::INSERT_DELIVERY, &[&ns, &received_at, &body])?.expect("RETURNING gives the id"))
+    }
+
+    fn insert_event(&mut self, ns: &str, delivery: Option<i64>, json: &str) -> Result<()> {
+        self.execute(schema::INSERT_EVENT, &[&ns, &delivery, &json]).map(drop)
+    }
+
+    fn events(&mut self, ns: &str) -> Result<Vec<String>> {
+        let rows = self.rows(schema::EVENTS, &[&ns])?;
+        Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
+    }
+
+    fn enqueue(&mut self, ns: &str, r: &NewReply) -> Result<Option<i64>> {
+        let (holder, until) = (r.lease.map(|l| l.0), r.lease.map(|l| l.1));
+        self.one(schema::ENQUEUE, &[&ns, &r.plan, &r.next_attempt_at, &r.request_key, &holder, &until])
+    }
+
+    fn enqueued_by_key(&mut self, ns: &str, request_key: &str) -> Result<Option<i64>> {
+        self.one(schema::ENQUEUED_BY_KEY, &[&ns, &request_key])
+    }
+
+    fn claim_due(&mut self, ns: &str, c: &Claim) -> Result<Vec<ClaimedRow>> {
+        let rows = self.rows(schema::CLAIM_DUE, &[&ns, &c.now, &c.holder, &c.lease_until, &(c.limit as i64)])?;
+        let mut claimed = rows.iter().map(claimed_row).collect::<Result<Vec<_>, postgres::Error>>()?;
+        claimed.sort_by_key(|row| row.id);
+        Ok(claimed)
+    }
+
+    fn mark_in_flight(&mut self, id: i64, owner: &str, plan: &str) -> Result<bool> {
+        Ok(self.execute(schema::MARK_IN_FLIGHT, &[&id, &owner, &plan])? == 1)
+    }
+
+    fn settle(&mut self, id: i64, owner: &str, s: &Settlement) -> Result<bool> {
+        let (attempts, next) = (s.attempts as i32, i64::try_from(s.next_attempt_at).unwrap_or(i64::MAX));
+        Ok(self.execute(schema::SETTLE, &[&id, &owner, &s.status, &s.plan, &attempts, &next, &s.report])? == 1)
+    }
+
+    fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
+        let rows = self.rows(schema::OUTBOX_STATUS, &[&id, &ns])?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        Ok(Some((row.try_get(0)?, row.try_get::<_, i32>(1)? as u32, row.try_get(2)?)))
+    }
+
+    fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {
+        self.one(schema::LAST_NOTICE, &[&ns, &account])
+    }
+
+    fn insert_notice(&mut self, ns: &str, account: &str, at: i64) -> Result<bool> {
+        Ok(self.execute(schema::FIRST_NOTICE, &[&ns, &account, &at])? == 1)
+    }
+
+    fn replace_notice(&mut self, ns: &str, account: &str, expected: i64, at: i64) -> Result<bool> {
+        Ok(self.execute(schema::NEXT_NOTICE, &[&ns, &account, &at, &expected])? == 1)
+    }
+
+    fn take_lease(&mut self, name: &str, owner: &str, now: i64, until: i64) -> Result<bool> {
+        Ok(self.execute(schema::TAKE_LEASE, &[&name, &owner, &now, &until])? == 1)
+    }
+}

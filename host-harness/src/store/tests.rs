@@ -1,0 +1,123 @@
+//! The storage contract, on the SQLite backend (the PostgreSQL backend runs the same checks in tests/).
+
+use super::*;
+use messenger_core::ports::Storage;
+
+fn session(db: &Database, channel: &str) -> Session {
+    db.begin(Namespace::new("instagram", channel).unwrap()).unwrap()
+}
+
+#[test]
+fn insert_if_absent_is_first_writer_wins() {
+    let db = Database::in_memory().unwrap();
+    let s = session(&db, "c1");
+    assert!(s.insert_if_absent("seen/1", b"a").unwrap());
+    assert!(!s.insert_if_absent("seen/1", b"b").unwrap());
+    assert_eq!(s.get("seen/1").unwrap().as_deref(), Some(&b"a"[..]));
+}
+
+#[test]
+fn compare_and_swap_needs_the_expected_value() {
+    let db = Database::in_memory().unwrap();
+    let s = session(&db, "c1");
+    assert!(s.compare_and_swap("k", None, b"1").unwrap());
+    assert!(!s.compare_and_swap("k", None, b"2").unwrap());
+    assert!(!s.compare_and_swap("k", Some(b"0"), b"2").unwrap());
+    assert!(s.compare_and_swap("k", Some(b"1"), b"2").unwrap());
+    assert_eq!(s.get("k").unwrap().as_deref(), Some(&b"2"[..]));
+}
+
+#[test]
+fn channels_do_not_see_each_other() {
+    let db = Database::in_memory().unwrap();
+    let s = session(&db, "c1");
+    s.set("account/1/access-token", b"secret").unwrap();
+    s.commit().unwrap();
+    let other = session(&db, "c2");
+    assert_eq!(other.get("account/1/access-token").unwrap(), None);
+    assert_eq!(other.list_keys("", None, 10).unwrap().0, Vec::<String>::new());
+}
+
+#[test]
+fn rollback_and_drop_discard_writes() {
+    let db = Database::in_memory().unwrap();
+    let s = session(&db, "c1");
+    s.set("a", b"1").unwrap();
+    s.rollback().unwrap();
+    let s = session(&db, "c1");
+    s.set("b", b"1").unwrap();
+    drop(s);
+    let s = session(&db, "c1");
+    assert_eq!((s.get("a").unwrap(), s.get("b").unwrap()), (None, None));
+}
+
+#[test]
+fn lists_keys_by_prefix_in_pages() {
+    let db = Database::in_memory().unwrap();
+    let s = session(&db, "c1");
+    for key in ["p/1", "p/2", "p/3", "q/1"] {
+        s.set(key, b"").unwrap();
+    }
+    let (page, cursor) = s.list_keys("p/", None, 2).unwrap();
+    assert_eq!((page, cursor.clone()), (vec!["p/1".to_string(), "p/2".to_string()], Some("p/2".to_string())));
+    assert_eq!(s.list_keys("p/", cursor.as_deref(), 2).unwrap(), (vec!["p/3".to_string()], None));
+}
+
+#[test]
+fn refuses_bad_keys_and_huge_values() {
+    let db = Database::in_memory().unwrap();
+    let s = session(&db, "c1");
+    assert!(matches!(s.get(""), Err(StorageError::InvalidKey(_))));
+    assert!(matches!(s.set(&"k".repeat(MAX_KEY_BYTES + 1), b""), Err(StorageError::InvalidKey(_))));
+    assert!(matches!(s.set("k", &vec![0; MAX_VALUE_BYTES + 1]), Err(StorageError::TooLarge(_))));
+}
+
+#[test]
+fn a_claim_is_leased_to_one_owner_until_it_expires_and_only_the_holder_settles() {
+    let db = Database::in_memory().unwrap();
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    let reply = NewReply { plan: "{}", next_attempt_at: 100, request_key: Some("k1"), lease: None };
+    let id = db.transaction(&ns, |s| s.journal(|tx, ns| tx.enqueue(ns, &reply))).unwrap().unwrap();
+    let again = db.transaction(&ns, |s| s.journal(|tx, ns| tx.enqueue(ns, &reply))).unwrap();
+    assert_eq!(again, None, "the same request key queues nothing twice");
+    let claim = |owner: &str, now: i64| {
+        let claim = Claim { now, holder: owner, lease_until: now + 1000, limit: 10 };
+        db.transaction(&ns, |s| s.journal(|tx, ns| tx.claim_due(ns, &claim))).unwrap()
+    };
+    assert!(claim("a", 50).is_empty(), "not due yet");
+    assert_eq!(claim("a", 100).iter().map(|r| r.id).collect::<Vec<_>>(), vec![id]);
+    assert!(claim("b", 200).is_empty(), "leased to a");
+    let taken = claim("b", 1200);
+    assert_eq!(taken.len(), 1, "a's lease ran out: b takes it over");
+    let settlement = Settlement { status: "sent", plan: "{}", attempts: 1, next_attempt_at: 0, report: "[]" };
+    let settle = |owner: &str| db.transaction(&ns, |s| s.journal(|tx, _| tx.settle(id, owner, &settlement))).unwrap();
+    assert!(!settle("a"), "a no longer holds it");
+    assert!(settle("b"));
+    assert!(claim("c", 5000).is_empty(), "settled");
+}
+
+#[test]
+fn a_notice_moves_once_from_what_was_read() {
+    let db = Database::in_memory().unwrap();
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    let swap =
+        |expected, at| db.transaction(&ns, |s| s.journal(|tx, ns| tx.swap_notice(ns, "1", expected, at))).unwrap();
+    assert!(swap(None, 10));
+    assert!(!swap(None, 11), "someone noticed first");
+    assert!(!swap(Some(9), 12));
+    assert!(swap(Some(10), 20));
+}
+
+#[test]
+fn a_lease_is_held_until_it_expires_or_renewed_by_its_holder() {
+    let db = Database::in_memory().unwrap();
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    let take = |owner: &str, now| {
+        db.transaction(&ns, |s| s.journal(|tx, _| tx.take_lease("x", owner, now, now + 100))).unwrap()
+    };
+    assert!(take("a", 0));
+    assert!(!take("b", 50));
+    assert!(take("a", 60), "renewed");
+    assert!(!take("b", 150));
+    assert!(take("b", 161));
+}

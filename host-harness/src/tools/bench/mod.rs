@@ -1,0 +1,184 @@
+//! `bench`: every figure is a median over rounds (after a warm-up), with the spread, and every comparison is taken
+//! in the same run, so a noisy machine cannot fool a ratio.
+
+mod payload;
+mod serve;
+mod stats;
+
+pub use payload::{SECRET, payload};
+
+use crate::egress::{EgressPolicy, HttpClient};
+use crate::harness::{Harness, HarnessConfig};
+use crate::runtime::bindings::{inbound as wit_inbound, outbound as wit_outbound};
+use crate::runtime::limits::Limits;
+use crate::runtime::{Runtime, State};
+use crate::store::{Database, Namespace};
+use anyhow::Result;
+use messenger_core::inbound::{Delivery, TranslateOptions};
+use messenger_core::outbound::{Author, Reply};
+use messenger_core::ports::NoNetwork;
+use messenger_core::wire::Mirror;
+use payload::split_text;
+use serde_json::{Map, Value, json};
+use stats::{Stat, measure, measure_part, round3};
+use std::time::{Duration, Instant};
+
+/// Runs the benchmark; JSON keys as DESIGN.md lists them, plus `*_spread` pairs.
+/// `postgres`: a URL for the serve figures on PostgreSQL (with `with_serve`).
+pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<String, Value>> {
+    let (rounds, iters) = if quick { (5, 200) } else { (9, 1000) };
+    let wasm = crate::PLUGIN_WASM;
+    let mut out = Map::new();
+    let put = |out: &mut Map<String, Value>, key: &str, stat: Stat| {
+        out.insert(key.into(), json!(round3(stat.median)));
+        out.insert(format!("{key}_spread"), json!([round3(stat.min), round3(stat.max)]));
+    };
+    out.insert("component_bytes".into(), json!(wasm.len()));
+
+    let limits = Limits { call_deadline: Duration::from_secs(3600), ..Limits::default() };
+    let pooled = Runtime::new(wasm, limits, None)?;
+    let unpooled = Runtime::with_allocation(wasm, limits, None, false)?;
+    let engine = pooled.engine().clone();
+    put(
+        &mut out,
+        "compile_ms",
+        measure(if quick { 3 } else { 5 }, 1, 1e3, |_| {
+            wasmtime::component::Component::new(&engine, wasm).expect("the component compiles");
+        }),
+    );
+    let compiled = engine.precompile_component(wasm).map_err(anyhow::Error::from)?;
+    put(
+        &mut out,
+        "load_precompiled_ms",
+        measure(rounds, 20, 1e3, |_| {
+            // SAFETY: produced just above by this engine.
+            unsafe { wasmtime::component::Component::deserialize(&engine, &compiled) }.expect("the compilation loads");
+        }),
+    );
+
+    let database = Database::in_memory()?;
+    let namespace = Namespace::new("instagram", "bench")?;
+    let http = HttpClient::new(EgressPolicy::default());
+    for (key, runtime) in [("instantiate_pooled_us", &pooled), ("instantiate_unpooled_us", &unpooled)] {
+        let stat = measure_part(rounds, iters, 1e6, |_| {
+            let state = State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
+            let started = Instant::now();
+            let instance = runtime.instantiate(state).expect("instantiates");
+            let spent = started.elapsed();
+            drop(instance);
+            spent
+        });
+        put(&mut out, key, stat);
+    }
+
+    // Native against the component, on the same payloads, each call doing the same fresh work (new ids).
+    let options = TranslateOptions { app_secret: SECRET.into(), filters: None };
+    let wire_options: wit_inbound::TranslateOptions = options.clone().mirror();
+    let (mut store, instance) =
+        pooled.instantiate(State::new(database.begin(namespace.clone())?, http.clone(), &limits))?;
+    // The native core runs on a session of the same SQLite store the component's calls use.
+    // (A database of its own: the in-memory one has a single connection, held by the component's session.)
+    let native_database = Database::in_memory()?;
+    let native_storage = native_database.begin(Namespace::new("instagram", "bench-native")?)?;
+    let mut ratios = Vec::new();
+    for kind in ["text", "batch", "korean"] {
+        let total = (rounds + 1) * iters + iters;
+        let deliveries: Vec<_> = (0..total)
+            .map(|n| {
+                let (headers, body) = payload(kind, n);
+                Delivery { headers, body, received_at: 1_794_477_600_000 }
+            })
+            .collect();
+        let native = measure(rounds, iters, 1e6, |i| {
+            messenger_core::inbound::translate(&deliveries[i], &options, &native_storage, &NoNetwork)
+                .expect("translates");
+        });
+        let payloads: Vec<_> = (0..total).map(|n| payload(kind, n + total)).collect();
+        let component = measure(rounds, iters, 1e6, |i| {
+            let (headers, body) = payloads[i].clone();
+            let delivery = wit_inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
+            instance
+                .helpdesk_messenger_connector_inbound()
+                .call_translate(&mut store, &delivery, &wire_options)
+                .expect("no trap")
+                .expect("translates");
+        });
+        put(&mut out, &format!("translate_{kind}_native_us"), native);
+        put(&mut out, &format!("translate_{kind}_wasm_us"), component);
+        ratios.push(component.median / native.median);
+        if kind == "text" {
+            put(&mut out, "translate_native_us", native);
+            put(&mut out, "translate_wasm_us", component);
+        }
+    }
+    out.insert("wasm_native_ratio".into(), json!(round3(ratios[0])));
+    out.insert(
+        "wasm_native_ratio_by_payload".into(),
+        json!({"text": round3(ratios[0]), "batch": round3(ratios[1]), "korean": round3(ratios[2])}),
+    );
+
+    let reply: wit_outbound::Reply = Reply {
+        account_id: "17841400000000001".into(),
+        customer_id: "1098765432100001".into(),
+        now: 1_794_477_600_000,
+        author: Author::Agent,
+        last_customer_message_at: 1_794_477_000_000,
+        human_agent_tag: true,
+        text: Some(split_text()),
+        attachments: vec![],
+    }
+    .mirror();
+    put(
+        &mut out,
+        "outbound_split_us",
+        measure(rounds, iters / 4, 1e6, |_| {
+            instance
+                .helpdesk_messenger_connector_outbound()
+                .call_validate(&mut store, &reply)
+                .expect("no trap")
+                .expect("valid");
+        }),
+    );
+    drop((store, instance));
+
+    // End to end per delivery: a fresh pooled instance, the translation, the storage transaction.
+    let mut config = HarnessConfig::new(Database::in_memory()?);
+    config.cache_dir = None;
+    let harness = Harness::new(config)?;
+    let payloads: Vec<_> = (0..(rounds + 2) * iters).map(|n| payload("text", n)).collect();
+    let delivery = measure(rounds, iters, 1e6, |i| {
+        let (headers, body) = payloads[i].clone();
+        harness.translate(&Delivery { headers, body, received_at: 1_794_477_600_000 }, &options).expect("translates");
+    });
+    put(&mut out, "delivery_us", delivery);
+    out.insert("deliveries_per_s_per_core".into(), json!((1e6 / delivery.median).round()));
+
+    let (mut store, instance) = pooled.instantiate(State::new(database.begin(namespace)?, http, &limits))?;
+    let (headers, body) = payload("batch", usize::MAX / 2);
+    instance
+        .helpdesk_messenger_connector_inbound()
+        .call_translate(&mut store, &wit_inbound::Delivery { headers, body, received_at: 0 }, &wire_options)?
+        .ok();
+    out.insert("instance_memory_bytes".into(), json!(store.data().peak_memory_bytes()));
+
+    if with_serve {
+        serve::run(quick, postgres, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A table for people: figure, median, spread.
+pub fn table(figures: &Map<String, Value>) -> String {
+    let mut lines = vec![format!("{:<34} {:>14}  {}", "figure", "median", "spread (min..max)")];
+    for (key, value) in figures {
+        if key.ends_with("_spread") || value.is_object() {
+            continue;
+        }
+        let spread = figures
+            .get(&format!("{key}_spread"))
+            .and_then(Value::as_array)
+            .map_or(String::new(), |s| format!("{}..{}", s[0], s[1]));
+        lines.push(format!("{key:<34} {:>14}  {spread}", value.to_string()));
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,26 @@
+//! The benchmark's inputs: signed deliveries of each kind, and a long reply to split.
+
+use serde_json::{Value, json};
+
+/// The app secret the benchmark signs its deliveries with.
+pub const SECRET: &str = "bench-app-secret";
+
+/// A signed delivery of one kind, with message ids unique to `n` so every translation does the same fresh work.
+pub fn payload(kind: &str, n: usize) -> (Vec<(String, String)>, Vec<u8>) {
+    let item = |i: usize, text: &str| {
+        json!({"sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"}, "timestamp": 1_794_474_843_512u64 + i as u64,
+            "message": {"mid": format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE-bench-{n}-{i}-ZDZD"), "text": text}})
+    };
+    let items: Vec<Value> = match kind {
+        "batch" => (0..10).map(|i| item(i, "Do you ship to Busan? 부산도 배송되나요? 🙏")).collect(),
+        "korean" => vec![item(0, &"주문한 코트 언제 배송되나요? 🙏🏻 ".repeat(24))],
+        _ => vec![item(0, "Hi! Is the oversized wool coat still available in beige, size M?")],
+    };
+    let body = json!({"object": "instagram", "entry": [{"time": 1_794_474_843_903u64, "id": "17841400000000001", "messaging": items}]});
+    let body = serde_json::to_vec(&body).expect("a payload serializes");
+    (vec![("x-hub-signature-256".into(), messenger_core::signature::sign(SECRET.as_bytes(), &body))], body)
+}
+
+pub(super) fn split_text() -> String {
+    "안녕하세요 고객님! 주문하신 코트는 내일 출고됩니다. 🙏🏻 배송 조회는 프로필 링크에서 가능해요. 👨‍👩‍👧‍👦 Thanks for waiting!\n\n".repeat(20)
+}

@@ -1,0 +1,226 @@
+//! A fuzz pass through the component: fixture deliveries mutated (and random bytes) into `inbound`, random
+//! replies into `outbound.validate`, random links into `expiry.evaluate`. Every case must end `ok` or as a typed
+//! refusal; a trap (`plugin-fault`) or a host panic is a failure. Deterministic for a seed.
+
+use crate::harness::{CallError, Harness};
+use messenger_core::expiry::{Link, LoginKind};
+use messenger_core::graph::GraphError;
+use messenger_core::inbound::{Delivery, TranslateOptions};
+use messenger_core::outbound::{Author, OutgoingAttachment, Reply};
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+const SECRET: &str = "fuzz-app-secret";
+
+/// What a pass saw.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub cases: u64,
+    pub ok: u64,
+    pub refused: BTreeMap<String, u64>,
+    pub faults: u64,
+    pub host_errors: u64,
+    pub panics: u64,
+    /// The first few failures, to reproduce them.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.faults == 0 && self.host_errors == 0 && self.panics == 0
+    }
+}
+
+/// xorshift64*: small, seedable, good enough to steer mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Pieces that make parsers stumble.
+const TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "null",
+    "true",
+    "-0",
+    "1e999",
+    "18446744073709551616",
+    "\\u0000",
+    "\\ud83d",
+    "\\\"",
+    "\"entry\":",
+    "\"messaging\":[",
+    "\"mid\":",
+    "\"text\":",
+    "\"attachments\":[{\"type\":",
+    "\"is_echo\":true",
+    "\"reaction\":{\"mid\":\"m\",\"action\":\"x\"}",
+    "\"read\":{}",
+    "\u{200d}",
+    "\u{fe0f}",
+    "\u{1f468}",
+];
+
+fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    if seeds.is_empty() || rng.chance(15) {
+        return (0..rng.below(512)).map(|_| rng.next() as u8).collect();
+    }
+    let mut body = seeds[rng.below(seeds.len())].clone();
+    for _ in 0..rng.below(8) {
+        let at = rng.below(body.len() + 1);
+        match rng.below(5) {
+            0 if !body.is_empty() => {
+                let last = body.len() - 1;
+                body[at.min(last)] = rng.next() as u8;
+            }
+            1 => body.splice(at..at, TOKENS[rng.below(TOKENS.len())].bytes()).for_each(drop),
+            2 => body.truncate(at),
+            3 => {
+                let end = (at + rng.below(64)).min(body.len());
+                let copy = body[at..end].to_vec();
+                body.splice(at..at, copy).for_each(drop);
+            }
+            _ => {
+                let end = (at + rng.below(32)).min(body.len());
+                body.drain(at..end).for_each(drop);
+            }
+        }
+    }
+    body
+}
+
+fn random_text(rng: &mut Rng) -> String {
+    let len = rng.below(3000);
+    (0..len)
+        .map(|_| match rng.below(6) {
+            0 => ' ',
+            1 => char::from_u32(0xAC00 + rng.below(11_172) as u32).unwrap_or('가'),
+            2 => ['\u{200d}', '\u{fe0f}', '\u{301}', '\u{1f44d}', '\u{1f3fb}', '\n', '.'][rng.below(7)],
+            _ => char::from_u32(rng.below(0x11_0000) as u32).unwrap_or('x'),
+        })
+        .collect()
+}
+
+fn random_time(rng: &mut Rng) -> u64 {
+    [0, u64::MAX, rng.next(), 1_794_474_843_512 + rng.below(40 * 86_400_000) as u64][rng.below(4)]
+}
+
+/// Every `*.json` body in `dir`, to mutate.
+pub fn seeds(dir: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
+    Ok(std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|entry| std::fs::read(entry.path()).ok())
+        .collect())
+}
+
+/// Runs `cases` cases on `harness`; `seeds` are delivery bodies to mutate.
+pub fn run(harness: &Harness, seeds: &[Vec<u8>], cases: u64, seed: u64) -> Report {
+    let mut rng = Rng(seed.max(1));
+    let mut report = Report::default();
+    let options = TranslateOptions { app_secret: SECRET.into(), filters: None };
+    for case in 0..cases {
+        let outcome = catch_unwind(AssertUnwindSafe(|| match rng.below(10) {
+            0..=6 => {
+                let body = mutate(&mut rng, seeds);
+                let signature = if rng.chance(95) {
+                    messenger_core::signature::sign(SECRET.as_bytes(), &body)
+                } else {
+                    "sha256=00".into()
+                };
+                let delivery = Delivery {
+                    headers: vec![("x-hub-signature-256".into(), signature)],
+                    body,
+                    received_at: random_time(&mut rng),
+                };
+                harness.translate(&delivery, &options).map(drop)
+            }
+            7 | 8 => {
+                let attachments = (0..rng.below(12))
+                    .map(|_| OutgoingAttachment {
+                        url: ["https://cdn.example.com/a", "http://x", "", "https://"][rng.below(4)].into(),
+                        mime_type: ["image/png", "image/gif", "video/mp4", "application/pdf", "x/y", ""][rng.below(6)]
+                            .into(),
+                        size_bytes: random_time(&mut rng),
+                    })
+                    .collect();
+                let reply = Reply {
+                    account_id: ["17841400000000001", "", "x/y", "1"][rng.below(4)].into(),
+                    customer_id: "1098765432100001".into(),
+                    now: random_time(&mut rng),
+                    author: if rng.chance(50) { Author::Agent } else { Author::Bot },
+                    last_customer_message_at: random_time(&mut rng),
+                    human_agent_tag: rng.chance(50),
+                    text: rng.chance(90).then(|| random_text(&mut rng)),
+                    attachments,
+                };
+                harness.validate_reply(&reply).map(drop)
+            }
+            _ => {
+                let error = rng.chance(40).then(|| GraphError {
+                    code: [190, 102, 200, 230, 613, 10, rng.next() as i64][rng.below(7)],
+                    subcode: rng.chance(50).then(|| rng.next() as i64 % 3_000_000),
+                    is_transient: rng.chance(50),
+                    http_status: rng.next() as u16,
+                });
+                let link = Link {
+                    now: random_time(&mut rng),
+                    linked_at: random_time(&mut rng),
+                    token_expires_at: rng.chance(50).then(|| random_time(&mut rng)),
+                    last_notice_at: rng.chance(50).then(|| random_time(&mut rng)),
+                    owners: (0..rng.below(4)).map(|i| format!("owner-{i}")).collect(),
+                    last_error: error,
+                    last_error_at: rng.chance(50).then(|| random_time(&mut rng)),
+                    language: ["ko", "en", "ko-KR", "", "zz"].get(rng.below(6)).map(|l| l.to_string()),
+                    login: [Some(LoginKind::Facebook), Some(LoginKind::Instagram), None][rng.below(3)],
+                };
+                harness.evaluate_link(&link).map(drop)
+            }
+        }));
+        report.cases += 1;
+        match outcome {
+            Ok(Ok(())) => report.ok += 1,
+            Ok(Err(CallError::Rejected(e))) => *report.refused.entry(e.code).or_default() += 1,
+            Ok(Err(CallError::Invalid(errors))) => {
+                *report.refused.entry(errors.first().map_or("invalid".into(), |e| e.code.clone())).or_default() += 1
+            }
+            Ok(Err(CallError::PluginFault(why))) => {
+                report.faults += 1;
+                note(&mut report, format!("case {case}: plugin fault: {why}"));
+            }
+            Ok(Err(CallError::Host(why))) => {
+                report.host_errors += 1;
+                note(&mut report, format!("case {case}: host error: {why:#}"));
+            }
+            Err(_) => {
+                report.panics += 1;
+                note(&mut report, format!("case {case}: the host panicked"));
+            }
+        }
+    }
+    report
+}
+
+fn note(report: &mut Report, failure: String) {
+    if report.failures.len() < 10 {
+        report.failures.push(failure);
+    }
+}

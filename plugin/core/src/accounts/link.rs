@@ -1,0 +1,232 @@
+//! Linking by code exchange (Facebook Login or Instagram Login) and refreshing Instagram Login tokens, through the
+//! `http` port.
+
+use super::*;
+
+/// Exchanges the code for a long-lived token and stores it for every account it gives. Re-linking an account keeps
+/// all its data (settings, dedup, profiles); only the token and link record are replaced.
+pub fn link_accounts(
+    request: &LinkRequest,
+    storage: &impl Storage,
+    http: &impl Http,
+) -> Result<Vec<LinkedAccount>, ConnectorError> {
+    let grants = match request.login {
+        LoginKind::Facebook => facebook_grants(request, http)?,
+        LoginKind::Instagram => instagram_grants(request, http)?,
+    };
+    let mut linked = Vec::new();
+    for (account_id, username, token, expires_in_s) in grants {
+        if !keys::is_valid_id(&account_id) {
+            return Err(failed("unexpected-response", "Graph named an account id that is not an Instagram id"));
+        }
+        let expires_at = expires_in_s.map_or(request.now + LINK_LIFETIME_MS, |s| request.now + s * SECOND_MS);
+        let relinked = storage.get(&keys::link_record(&account_id)).map_err(ConnectorError::from)?.is_some();
+        let record = LinkRecord {
+            linked_at: request.now,
+            token_expires_at: expires_at,
+            username: username.clone(),
+            instagram_login: request.login == LoginKind::Instagram,
+        };
+        store_link(storage, &account_id, &token, &record).map_err(ConnectorError::from)?;
+        storage.set(&keys::login_kind(&account_id), request.login.as_str().as_bytes()).map_err(ConnectorError::from)?;
+        linked.push(LinkedAccount { account_id, username, expires_at, relinked });
+    }
+    Ok(linked)
+}
+
+fn store_link(storage: &impl Storage, account_id: &str, token: &str, record: &LinkRecord) -> Result<(), StorageError> {
+    storage.set(&keys::access_token(account_id), token.as_bytes())?;
+    storage.set(&keys::link_record(account_id), &serde_json::to_vec(record).expect("a record serializes"))?;
+    // A new token starts a fresh link: the old break no longer applies.
+    storage.delete(&keys::link_error(account_id))
+}
+
+type Grant = (String, Option<String>, String, Option<u64>);
+
+fn facebook_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant>, ConnectorError> {
+    let base = format!("{FACEBOOK_GRAPH}/{API_VERSION}/oauth/access_token");
+    let short = get_json(
+        http,
+        &format!(
+            "{base}?client_id={}&redirect_uri={}&client_secret={}&code={}",
+            enc(&request.app_id),
+            enc(&request.redirect_uri),
+            enc(&request.app_secret),
+            enc(&request.code)
+        ),
+        None,
+    )?;
+    let short = text_field(&short, "access_token")?;
+    let long = get_json(
+        http,
+        &format!(
+            "{base}?grant_type=fb_exchange_token&client_id={}&client_secret={}&fb_exchange_token={}",
+            enc(&request.app_id),
+            enc(&request.app_secret),
+            enc(&short)
+        ),
+        None,
+    )?;
+    let (user_token, expires_in) = (text_field(&long, "access_token")?, long.get("expires_in").and_then(Value::as_u64));
+    let pages_url = format!(
+        "{FACEBOOK_GRAPH}/{API_VERSION}/me/accounts?fields=id,access_token,instagram_business_account%7Bid,username%7D"
+    );
+    let pages = get_json(http, &pages_url, Some(&user_token))?;
+    let grants = pages["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|page| {
+            let ig = page.get("instagram_business_account")?;
+            let id = ig.get("id")?.as_str()?.to_owned();
+            let username = ig.get("username").and_then(Value::as_str).map(str::to_owned);
+            Some((id, username, page.get("access_token")?.as_str()?.to_owned(), expires_in))
+        })
+        .collect::<Vec<_>>();
+    if grants.is_empty() {
+        return Err(failed(
+            "no-instagram-account",
+            "the authorization gave no Page with an Instagram professional account; select the Page and its Instagram account in the login dialog",
+        ));
+    }
+    Ok(grants)
+}
+
+fn instagram_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant>, ConnectorError> {
+    let form = format!(
+        "client_id={}&client_secret={}&grant_type=authorization_code&redirect_uri={}&code={}",
+        enc(&request.app_id),
+        enc(&request.app_secret),
+        enc(&request.redirect_uri),
+        enc(&request.code)
+    );
+    let headers = vec![("content-type".into(), "application/x-www-form-urlencoded".into())];
+    let short = exchange(
+        http,
+        HttpRequest {
+            method: Method::Post,
+            url: INSTAGRAM_OAUTH.into(),
+            headers,
+            body: form.into_bytes(),
+            timeout_ms: Some(TIMEOUT_MS),
+        },
+    )?;
+    // Documented flat, sometimes seen wrapped in `data`.
+    let short = short.get("data").and_then(|d| d.get(0)).cloned().unwrap_or(short);
+    let short_token = text_field(&short, "access_token")?;
+    let long = get_json(
+        http,
+        &format!(
+            "{INSTAGRAM_GRAPH}/access_token?grant_type=ig_exchange_token&client_secret={}",
+            enc(&request.app_secret)
+        ),
+        Some(&short_token),
+    )?;
+    let token = text_field(&long, "access_token")?;
+    let me = get_json(http, &format!("{INSTAGRAM_GRAPH}/{API_VERSION}/me?fields=user_id,username"), Some(&token))?;
+    let id = me
+        .get("user_id")
+        .or_else(|| me.get("id"))
+        .and_then(id_text)
+        .ok_or_else(|| failed("unexpected-response", "Graph did not name the account"))?;
+    let username = me.get("username").and_then(Value::as_str).map(str::to_owned);
+    Ok(vec![(id, username, token, long.get("expires_in").and_then(Value::as_u64))])
+}
+
+/// Refreshes an Instagram Login token (at least 24 h old, not expired) and stores the new one and its expiry.
+pub fn refresh(
+    account_id: &str,
+    now: TimestampMs,
+    storage: &impl Storage,
+    http: &impl Http,
+) -> Result<TimestampMs, ConnectorError> {
+    let record =
+        link_record(storage, account_id)?.ok_or_else(|| failed("unknown-account", "this account is not linked"))?;
+    if !record.instagram_login {
+        return Err(failed(
+            "refresh-unsupported",
+            "Facebook Login links cannot be refreshed; re-authorize the account instead",
+        ));
+    }
+    if now >= record.token_expires_at {
+        return Err(failed("token-expired", "the token has expired; re-authorize the account"));
+    }
+    if now < record.token_expires_at.saturating_sub(LINK_LIFETIME_MS) + MIN_REFRESH_AGE_MS {
+        return Err(failed("refresh-too-early", "Meta refreshes only tokens at least 24 hours old"));
+    }
+    let token = graph::access_token(storage, account_id)
+        .map_err(ConnectorError::from)?
+        .ok_or_else(|| failed("no-access-token", "the account has no token"))?;
+    let fresh =
+        get_json(http, &format!("{INSTAGRAM_GRAPH}/refresh_access_token?grant_type=ig_refresh_token"), Some(&token))?;
+    let new_token = text_field(&fresh, "access_token")?;
+    let expires_at =
+        fresh.get("expires_in").and_then(Value::as_u64).map_or(now + LINK_LIFETIME_MS, |s| now + s * SECOND_MS);
+    let record = LinkRecord { token_expires_at: expires_at, ..record };
+    store_link(storage, account_id, &new_token, &record).map_err(ConnectorError::from)?;
+    Ok(expires_at)
+}
+
+fn get_json(http: &impl Http, url: &str, bearer: Option<&str>) -> Result<Value, ConnectorError> {
+    let headers = bearer.map(|t| vec![("authorization".to_owned(), format!("Bearer {t}"))]).unwrap_or_default();
+    exchange(
+        http,
+        HttpRequest {
+            method: Method::Get,
+            url: url.to_owned(),
+            headers,
+            body: Vec::new(),
+            timeout_ms: Some(TIMEOUT_MS),
+        },
+    )
+}
+
+/// One Graph exchange; a Graph error comes back sorted, with its code kept in the message.
+fn exchange(http: &impl Http, request: HttpRequest) -> Result<Value, ConnectorError> {
+    let response =
+        http.send(&request).map_err(|e| failed("graph-unreachable", format!("could not reach Meta: {e:?}")))?;
+    if response.status == 200 {
+        return serde_json::from_slice(&response.body)
+            .map_err(|_| failed("unexpected-response", "Meta's answer was not JSON"));
+    }
+    match GraphError::parse(response.status, &response.body) {
+        Some(error) => {
+            let verdict = graph::classify(&error);
+            Err(failed(
+                verdict.code,
+                format!(
+                    "{} (Graph error {}{})",
+                    verdict.explanation,
+                    error.code,
+                    error.subcode.map(|s| format!("/{s}")).unwrap_or_default()
+                ),
+            ))
+        }
+        None => Err(failed("graph-unavailable", format!("Meta answered HTTP {}", response.status))),
+    }
+}
+
+fn text_field(value: &Value, field: &str) -> Result<String, ConnectorError> {
+    value
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| failed("unexpected-response", format!("Meta's answer has no {field}")))
+}
+
+fn id_text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_owned).or_else(|| value.as_u64().map(|n| n.to_string()))
+}
+
+/// Percent-encodes a query or form value (RFC 3986 unreserved characters pass).
+fn enc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,181 @@
+//! The one correspondence between the core's types and the WIT's, written once for both sides of the boundary.
+//!
+//! Each adapter has its own generated WIT types (wit-bindgen in the component, wasmtime's `bindgen!` in the host),
+//! with the same names and shapes. `wit_mappings!` lists, once, which core type is which WIT type and which fields
+//! and cases they share; each adapter instantiates it with the paths of its generated modules and gets
+//! `Mirror` conversions both ways. A field added to an inbox event is one name in the list below; the WIT, the
+//! core type and this list are all that change.
+
+/// A conversion between a core type and its WIT twin (either way round), field by field.
+pub trait Mirror<T> {
+    /// The same value as the other side's type.
+    fn mirror(self) -> T;
+}
+
+macro_rules! identity {
+    ($($t:ty),*) => { $(impl Mirror<$t> for $t { fn mirror(self) -> $t { self } })* };
+}
+identity!((), String, bool, u8, u16, u32, u64, i64);
+
+impl<A: Mirror<B>, B> Mirror<Vec<B>> for Vec<A> {
+    fn mirror(self) -> Vec<B> {
+        self.into_iter().map(Mirror::mirror).collect()
+    }
+}
+
+impl<A: Mirror<B>, B> Mirror<Option<B>> for Option<A> {
+    fn mirror(self) -> Option<B> {
+        self.map(Mirror::mirror)
+    }
+}
+
+impl<A: Mirror<C>, B: Mirror<D>, C, D> Mirror<(C, D)> for (A, B) {
+    fn mirror(self) -> (C, D) {
+        (self.0.mirror(), self.1.mirror())
+    }
+}
+
+/// The WIT carries a break reason as its name; an unknown name (never sent by this component) reads as none.
+impl Mirror<String> for crate::breaks::Reason {
+    fn mirror(self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl Mirror<Option<crate::breaks::Reason>> for Option<String> {
+    fn mirror(self) -> Option<crate::breaks::Reason> {
+        self.as_deref().and_then(crate::breaks::Reason::from_name)
+    }
+}
+
+/// `Mirror` both ways between a core type and a WIT type.
+///
+/// - `record A, B { f, g } renamed { kind => type_ }`: the same fields (the renamed ones core name first);
+/// - `enum A, B { X, Y }`: the same unit cases;
+/// - `variant A, B { X(_), Y(_) } units { Z }`: cases with one payload each, and unit cases.
+#[macro_export]
+macro_rules! mirror {
+    (record $a:ty, $b:ty { $($f:ident),* $(,)? } $(renamed { $($fa:ident => $fb:ident),* $(,)? })?) => {
+        impl $crate::wire::Mirror<$b> for $a {
+            fn mirror(self) -> $b {
+                type Target = $b;
+                Target { $($f: $crate::wire::Mirror::mirror(self.$f),)* $($($fb: $crate::wire::Mirror::mirror(self.$fa),)*)? }
+            }
+        }
+        impl $crate::wire::Mirror<$a> for $b {
+            fn mirror(self) -> $a {
+                type Target = $a;
+                Target { $($f: $crate::wire::Mirror::mirror(self.$f),)* $($($fa: $crate::wire::Mirror::mirror(self.$fb),)*)? }
+            }
+        }
+    };
+    (enum $a:ty, $b:ty { $($v:ident),* $(,)? }) => {
+        $crate::mirror!(variant $a, $b { } units { $($v),* });
+    };
+    (variant $a:ty, $b:ty { $($v:ident(_)),* $(,)? } units { $($u:ident),* $(,)? }) => {
+        $crate::mirror!(@one_way $a, $b { $($v),* } { $($u),* });
+        $crate::mirror!(@one_way $b, $a { $($v),* } { $($u),* });
+    };
+    (@one_way $from:ty, $to:ty { $($v:ident),* } { $($u:ident),* }) => {
+        impl $crate::wire::Mirror<$to> for $from {
+            fn mirror(self) -> $to {
+                type Target = $to;
+                match self {
+                    $(Self::$v(payload) => Target::$v($crate::wire::Mirror::mirror(payload)),)*
+                    $(Self::$u => Target::$u,)*
+                }
+            }
+        }
+    };
+}
+
+/// Every WIT type the core has a twin of, for one adapter: `wit_mappings!(types = path, inbound = path, ...)`
+/// with the adapter's generated module of each interface.
+#[macro_export]
+macro_rules! wit_mappings {
+    (types = $t:path, http = $h:path, storage = $s:path, inbound = $i:path, outbound = $o:path, expiry = $e:path $(,)?) => {
+        const _: () = {
+            use $crate::mirror;
+            use $crate::{accounts, events as ev, expiry as ex, graph, inbound as inb, outbound as out, ports, settings};
+            use $t as t;
+            use $h as h;
+            use $s as s;
+            use $i as i;
+            use $o as o;
+            use $e as e;
+
+            mirror!(record $crate::ConnectorError, t::ErrorInfo { code, message });
+            mirror!(record graph::GraphError, t::GraphError { code, subcode, is_transient, http_status });
+
+            mirror!(record ev::InboxEvent, t::InboxEvent { account_id, kind, customer });
+            mirror!(variant ev::EventKind, t::EventKind {
+                CustomerMessage(_), Echo(_), Reaction(_), MessageDeleted(_), MessageEdited(_), Read(_), Postback(_),
+                Referral(_), Skipped(_),
+            } units {});
+            mirror!(record ev::Message, t::Message {
+                message_id, customer_id, timestamp, text, attachments, story, reply_to, quick_reply,
+            });
+            mirror!(record ev::Attachment, t::Attachment { raw_type, url, expires_at, title, media_id }
+                renamed { kind => type_ });
+            mirror!(enum ev::AttachmentType, t::AttachmentType {
+                Image, Video, Audio, File, Share, StoryMention, IgReel, IgPost, Unknown,
+            });
+            mirror!(record ev::StoryRef, t::StoryRef { url, id, expires_at });
+            mirror!(record ev::CustomerProfile, t::CustomerProfile {
+                username, name, profile_pic, anonymous, profile_pending,
+            });
+            mirror!(record ev::Reaction, t::Reaction { message_id, customer_id, timestamp, action, reaction, emoji });
+            mirror!(enum ev::ReactionAction, t::ReactionAction { React, Unreact });
+            mirror!(record ev::MessageRef, t::MessageRef { message_id, customer_id, timestamp });
+            mirror!(record ev::MessageEdit, t::MessageEdit { message_id, customer_id, timestamp, text, edit_count });
+            mirror!(record ev::ReadReceipt, t::ReadReceipt { message_id, watermark, customer_id, timestamp });
+            mirror!(record ev::Postback, t::Postback { message_id, customer_id, timestamp, title, payload });
+            mirror!(record ev::Referral, t::Referral { customer_id, timestamp, source, referral_type }
+                renamed { reference => ref_ });
+            mirror!(record ev::Skipped, t::Skipped { reason, message_id });
+            mirror!(enum ev::SkipReason, t::SkipReason {
+                Duplicate, StoryMentionFiltered, ShareFiltered, OwnSendEcho, Unsupported, MalformedItem,
+            });
+
+            mirror!(enum ports::Method, h::Method { Get, Post, Delete });
+            mirror!(record ports::HttpRequest, h::Request { method, url, headers, body, timeout_ms });
+            mirror!(record ports::HttpResponse, h::Response { status, headers, body });
+            mirror!(variant ports::HttpError, h::Error { Denied(_), Connection(_), TooLarge(_), InvalidRequest(_) }
+                units { Timeout });
+            mirror!(variant ports::StorageError, s::Error { InvalidKey(_), TooLarge(_), Unavailable(_) }
+                units { AccessDenied });
+
+            mirror!(record inb::Handshake, i::Handshake { mode, verify_token, challenge });
+            mirror!(record inb::Delivery, i::Delivery { headers, body, received_at });
+            mirror!(record inb::TranslateOptions, i::TranslateOptions { app_secret, filters });
+            mirror!(record settings::Filters, i::Filters { skip_story_mentions, skip_shares });
+
+            mirror!(record out::Reply, o::Reply {
+                account_id, customer_id, now, author, last_customer_message_at, human_agent_tag, text, attachments,
+            });
+            mirror!(enum out::Author, o::Author { Agent, Bot });
+            mirror!(record out::OutgoingAttachment, o::OutgoingAttachment { url, mime_type, size_bytes });
+            mirror!(record out::SendPlan, o::SendPlan { account_id, customer_id, messages, tag, window_closes_at });
+            mirror!(variant out::PlannedMessage, o::PlannedMessage { Text(_), Attachment(_) } units {});
+            mirror!(record out::PlannedAttachment, o::PlannedAttachment { url } renamed { kind => type_ });
+            mirror!(enum out::MediaType, o::MediaType { Image, Video, Audio, File });
+            mirror!(enum out::MessageTag, o::MessageTag { HumanAgent });
+            mirror!(variant out::DeliveryStatus, o::DeliveryStatus { Sent(_), Failed(_) } units { NotAttempted });
+            mirror!(record out::SendError, o::SendError { error, retry, graph });
+            mirror!(enum out::Retry, o::Retry { Now, Later, Never, Reauthorize });
+
+            mirror!(record ex::Link, e::Link {
+                now, linked_at, token_expires_at, last_notice_at, owners, last_error, last_error_at, language, login,
+            });
+            mirror!(enum ex::LoginKind, e::LoginKind { Facebook, Instagram });
+            mirror!(record ex::Decision, e::LinkDecision { state, expires_at, notify, notice, refresh, reason });
+            mirror!(enum ex::LinkState, e::LinkState { Active, ExpiringSoon, Expired, Broken });
+            mirror!(record accounts::LinkRequest, e::LinkRequest { login, code, redirect_uri, app_id, app_secret, now });
+            mirror!(record accounts::LinkedAccount, e::LinkedAccount { account_id, username, expires_at, relinked });
+            mirror!(record accounts::SelectionChange, e::SelectionChange { added, kept, removed, warning });
+            mirror!(record accounts::AccountInfo, e::AccountInfo {
+                account_id, username, login, linked_at, token_expires_at, representative, last_error, last_error_at,
+            });
+        };
+    };
+}
