@@ -24,11 +24,11 @@ pub mod tools;
 
 pub use clock::{node_name, now_ms};
 pub use egress::EgressPolicy;
-pub use harness::{CallError, Harness, HarnessConfig, Outcome, RetryPolicy};
+pub use harness::{AccountOverview, CallError, Harness, HarnessConfig, Outcome, RetryPolicy, Selection};
 pub use outbox::{Outbox, Queued, ReplyStatus, StoredReply, Submitted};
 pub use runtime::limits::Limits;
-pub use server::{ServeConfig, ServerHandle, spawn as serve};
-pub use store::{Database, Namespace, Session, journal};
+pub use server::{ApiKey, ForwardConfig, ServeConfig, ServerHandle, forward_cursor, spawn as serve};
+pub use store::{Database, Namespace, Session, feed, journal};
 
 /// Where the build put the component.
 pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");

@@ -124,7 +124,7 @@ fn fifty_replies_queued_across_three_nodes_each_reach_graph_once() {
         let reply = json!({"account-id": "17841400000000001", "customer-id": "1098765432100001", "author": "agent",
             "last-customer-message-at": messenger_core::time::format_rfc3339(messenger_harness::now_ms() - 60_000),
             "text": format!("Reply number {i}")});
-        let (status, body) = post(&nodes[i % 3], "/api/messages", &[], reply.to_string().as_bytes());
+        let (status, body) = post(&nodes[i % 3], "/api/messages", &[AUTH], reply.to_string().as_bytes());
         assert_eq!(status, 202, "{body}");
         ids.push(serde_json::from_str::<Value>(&body).unwrap()["queued"].as_i64().unwrap());
     }

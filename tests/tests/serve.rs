@@ -19,7 +19,8 @@ fn start(db: &Path, graph: &FakeGraph, tweak: impl FnOnce(&mut ServeConfig)) -> 
 }
 
 fn get(server: &ServerHandle, path: &str) -> (u16, String) {
-    let mut response = http_client().get(format!("http://{}{path}", server.addr)).call().unwrap();
+    let request = http_client().get(format!("http://{}{path}", server.addr));
+    let mut response = request.header(AUTH.0, AUTH.1).call().unwrap();
     (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
 }
 
@@ -101,13 +102,13 @@ fn a_reply_failing_with_a_500_is_queued_and_sent_on_retry() {
     });
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("c.db"), &graph, |_| {});
-    let (status, body) = post(&server, "/api/messages", &[], &reply_body());
+    let (status, body) = post(&server, "/api/messages", &[AUTH], &reply_body());
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!((status, answer["status"].as_str()), (202, Some("queued")), "{body}");
     let done = wait_for_status(&server, answer["queued"].as_u64().unwrap(), "sent");
     assert_eq!((done["status"].as_str(), done["attempts"].as_u64()), (Some("sent"), Some(2)), "{done}");
     assert_eq!(graph.requests().len(), 2, "sent once, after one failure");
-    let (status, body) = post(&server, "/api/messages", &[], br#"{"account-id":"17841400000000001"}"#);
+    let (status, body) = post(&server, "/api/messages", &[AUTH], br#"{"account-id":"17841400000000001"}"#);
     assert_eq!(status, 400, "{body}");
 }
 
@@ -116,7 +117,7 @@ fn a_reply_submitted_again_with_its_idempotency_key_is_sent_once() {
     let graph = FakeGraph::start(|_| (200, graph_fixture("send-ok.json")));
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("c.db"), &graph, |_| {});
-    let key = [("Idempotency-Key", "reply-7f3a")];
+    let key = [AUTH, ("Idempotency-Key", "reply-7f3a")];
     let (status, first) = post(&server, "/api/messages", &key, &reply_body());
     let first: Value = serde_json::from_str(&first).unwrap();
     assert_eq!((status, first["status"].as_str()), (200, Some("sent")), "{first}");
@@ -125,9 +126,9 @@ fn a_reply_submitted_again_with_its_idempotency_key_is_sent_once() {
     let again: Value = serde_json::from_str(&again).unwrap();
     assert_eq!((status, &again["id"], again["status"].as_str()), (200, &first["id"], Some("sent")), "{again}");
     assert_eq!(graph.requests().len(), 1, "sent once");
-    let (status, _) = post(&server, "/api/messages", &[], &reply_body());
+    let (status, _) = post(&server, "/api/messages", &[AUTH], &reply_body());
     assert_eq!((status, graph.requests().len()), (200, 2), "without a key, a new reply");
-    let (status, body) = post(&server, "/api/messages", &[("Idempotency-Key", "")], &reply_body());
+    let (status, body) = post(&server, "/api/messages", &[AUTH, ("Idempotency-Key", "")], &reply_body());
     assert_eq!(status, 400, "{body}");
 }
 
@@ -137,7 +138,7 @@ fn the_retry_queue_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("c.db");
     let server = start(&db, &graph, |c| c.retry.base_delay = Duration::from_secs(3600));
-    let (status, body) = post(&server, "/api/messages", &[], &reply_body());
+    let (status, body) = post(&server, "/api/messages", &[AUTH], &reply_body());
     assert_eq!(status, 202, "{body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["queued"].as_u64().unwrap();
     server.stop().unwrap();
@@ -223,7 +224,7 @@ fn a_reply_taken_over_from_a_dead_node_is_not_sent_twice() {
         "last-customer-message-at": messenger_core::time::format_rfc3339(messenger_harness::now_ms() - 60_000),
         "text": format!("{}\n\n{}", "First part. ".repeat(70), "Second part. ".repeat(20))});
     let server = start(&db, &graph, |c| c.retry.base_delay = Duration::from_secs(3600));
-    let (status, body) = post(&server, "/api/messages", &[], long.to_string().as_bytes());
+    let (status, body) = post(&server, "/api/messages", &[AUTH], long.to_string().as_bytes());
     assert_eq!(status, 202, "{body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["queued"].as_i64().unwrap();
     server.stop().unwrap();

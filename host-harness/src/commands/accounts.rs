@@ -1,11 +1,11 @@
 //! `messenger-harness accounts ...`: the channel's linked accounts on `--db`.
 
 use super::{Cli, Failure, env, harness, to_json};
+use crate::harness::Selection;
 use clap::Subcommand;
 use messenger_core::ConnectorError;
 use messenger_core::accounts::LinkRequest;
 use messenger_core::expiry::login_kind;
-use serde_json::{Value, json};
 
 #[derive(Subcommand)]
 pub(super) enum AccountsCommand {
@@ -66,24 +66,13 @@ pub(super) fn run(cli: &Cli, command: &AccountsCommand) -> Result<String, Failur
         }
         AccountsCommand::Plan { accounts } => to_json(&harness.select_accounts(accounts, false)?),
         AccountsCommand::Select { confirm_drop, accounts } => {
-            let plan = harness.select_accounts(accounts, false)?;
-            if !plan.removed.is_empty() && !confirm_drop {
-                let mut report: Value = serde_json::to_value(&plan).expect("a change serializes");
-                report["error"] = json!({"code": "selection-drops-accounts", "message": plan.warning});
-                return Err(Failure::printed(to_json(&report)));
+            match harness.select_confirmed(accounts, *confirm_drop)? {
+                Selection::Applied(change) => to_json(&change),
+                Selection::Refused(plan) => return Err(Failure::printed(to_json(&Selection::refusal(&plan)))),
             }
-            to_json(&harness.select_accounts(accounts, true)?)
         }
-        AccountsCommand::Representative { account, .. } => {
-            harness.set_representative(account.as_deref())?;
-            to_json(&json!({"representative": account}))
-        }
-        AccountsCommand::Refresh { account } => {
-            let expires_at = harness.refresh_token(account, now_ms)?;
-            to_json(
-                &json!({"account-id": account, "token-expires-at": messenger_core::time::format_rfc3339(expires_at)}),
-            )
-        }
+        AccountsCommand::Representative { account, .. } => to_json(&harness.representative_json(account.as_deref())?),
+        AccountsCommand::Refresh { account } => to_json(&harness.refresh_json(account, now_ms)?),
     };
     Ok(value)
 }

@@ -1,6 +1,7 @@
 //! `messenger-harness filters`: an account's stored inbound filters, shown or changed.
 
 use super::{Cli, Failure, harness, to_json};
+use crate::harness::Harness;
 use clap::Args;
 
 #[derive(Args)]
@@ -17,16 +18,6 @@ pub(super) struct FiltersArgs {
 }
 
 pub(super) fn run(cli: &Cli, args: &FiltersArgs) -> Result<String, Failure> {
-    let harness = harness(cli)?;
-    let mut filters = harness.filters(&args.account)?;
-    if args.skip_story_mentions.is_some() || args.skip_shares.is_some() {
-        filters.skip_story_mentions = args.skip_story_mentions.unwrap_or(filters.skip_story_mentions);
-        filters.skip_shares = args.skip_shares.unwrap_or(filters.skip_shares);
-        harness.set_filters(&args.account, filters)?;
-    }
-    Ok(to_json(&serde_json::json!({
-        "account-id": args.account,
-        "skip-story-mentions": filters.skip_story_mentions,
-        "skip-shares": filters.skip_shares,
-    })))
+    let filters = harness(cli)?.change_filters(&args.account, args.skip_story_mentions, args.skip_shares)?;
+    Ok(to_json(&Harness::filters_json(&args.account, filters)))
 }

@@ -3,7 +3,7 @@
 
 use super::{Cli, Failure, env, harness_config, to_json};
 use crate::harness::Harness;
-use crate::server::{self, ServeConfig};
+use crate::server::{self, ApiKey, ServeConfig};
 use crate::store::{self, Database};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -16,10 +16,13 @@ pub(super) struct ServeArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// A JSON file with `app-secret`, `verify-token`, `access-token`, `owners`, `language` (the environment's
-    /// MESSENGER_* variables win).
+    /// A JSON file with `app-secret`, `verify-token`, `access-token`, `owners`, `language`, `api-keys` (the
+    /// environment's MESSENGER_* variables win).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// POST committed events here (signed with MESSENGER_FORWARD_SECRET or the config's `forward-secret`).
+    #[arg(long, value_name = "URL")]
+    forward_url: Option<String>,
 }
 
 /// The default store, relative to where serve starts.
@@ -35,6 +38,9 @@ struct ConfigFile {
     owners: Vec<String>,
     language: Option<String>,
     queue_limit: Option<usize>,
+    #[serde(default)]
+    api_keys: Vec<ApiKey>,
+    forward_secret: Option<String>,
 }
 
 pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
@@ -45,11 +51,12 @@ pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
     let database = Database::from_spec(&db, server::store_connections())?;
-    serve(Harness::new(harness_config(cli, database)?)?, args.addr, args.config.as_deref())?;
+    serve(Harness::new(harness_config(cli, database)?)?, args)?;
     Ok(to_json(&serde_json::json!({"stopped": true})))
 }
 
-fn serve(harness: Harness, addr: SocketAddr, config_file: Option<&Path>) -> Result<()> {
+fn serve(harness: Harness, args: &ServeArgs) -> Result<()> {
+    let (addr, config_file) = (args.addr, args.config.as_deref());
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
@@ -70,8 +77,15 @@ fn serve(harness: Harness, addr: SocketAddr, config_file: Option<&Path>) -> Resu
             .map(|o| o.split(',').map(|s| s.trim().to_owned()).collect())
             .unwrap_or(file.owners),
         language: file.language,
+        api_keys: env("MESSENGER_API_KEYS").map(|keys| ApiKey::parse_list(&keys)).unwrap_or(file.api_keys),
         ..ServeConfig::default()
     };
+    if let Some(url) = &args.forward_url {
+        let secret = env("MESSENGER_FORWARD_SECRET").or(file.forward_secret).context(
+            "--forward-url needs a secret to sign with: set MESSENGER_FORWARD_SECRET (or `forward-secret` in the config file)",
+        )?;
+        config.forward = Some(server::ForwardConfig::new(url.clone(), secret));
+    }
     if let Some(limit) = file.queue_limit {
         config.queue_limit = limit.max(1);
     }
@@ -88,11 +102,17 @@ fn serve(harness: Harness, addr: SocketAddr, config_file: Option<&Path>) -> Resu
     if config.verify_token.is_none() {
         tracing::warn!("MESSENGER_VERIFY_TOKEN is not set: Meta's subscription handshake will be refused (403)");
     }
+    if config.api_keys.is_empty() {
+        tracing::warn!("no API keys (MESSENGER_API_KEYS): every /api/* call will be refused (401)");
+    } else {
+        let names: Vec<&str> = config.api_keys.iter().map(|k| k.name.as_str()).collect();
+        tracing::info!(keys = ?names, "API keys loaded (by name)");
+    }
     if config.owners.is_empty() {
         tracing::warn!("no channel owners (MESSENGER_OWNERS): expiry notices will have nobody to tell");
     }
     let (harness_db, node) = (harness.database().describe(), config.node.clone());
     let server = server::spawn(harness, config)?;
-    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, POST /api/messages, GET /healthz");
+    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, /api/*, GET /healthz");
     server.wait_for_signal()
 }

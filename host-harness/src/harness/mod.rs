@@ -2,9 +2,11 @@
 //! when the component answers `ok`. A trap or a refusal leaves the store as it was, and the next call works.
 //! Calls take and give the core's types; the WIT's are converted once, by the core's `wit_mappings!`.
 
+mod accounts;
 mod calls;
 mod retry;
 
+pub use accounts::{AccountOverview, Selection, link_of};
 pub use retry::{Outcome, RetryPolicy, first_failure};
 
 use crate::egress::{EgressPolicy, HttpClient};
@@ -74,7 +76,7 @@ impl HarnessConfig {
 
 /// The component, loaded once, run for one channel's calls.
 pub struct Harness {
-    runtime: Runtime,
+    runtime: std::sync::Arc<Runtime>,
     database: Database,
     http: HttpClient,
     namespace: Namespace,
@@ -83,10 +85,20 @@ pub struct Harness {
 impl Harness {
     pub fn new(config: HarnessConfig) -> Result<Self> {
         Ok(Self {
-            runtime: Runtime::new(&config.wasm, config.limits, config.cache_dir.as_deref())?,
+            runtime: std::sync::Arc::new(Runtime::new(&config.wasm, config.limits, config.cache_dir.as_deref())?),
             database: config.database,
             http: HttpClient::new(config.egress),
             namespace: Namespace::new(PLUGIN_NAME, &config.channel)?,
+        })
+    }
+
+    /// The same component, store and egress, for another channel's storage namespace.
+    pub fn for_channel(&self, channel: &str) -> Result<Harness> {
+        Ok(Self {
+            runtime: self.runtime.clone(),
+            database: self.database.clone(),
+            http: self.http.clone(),
+            namespace: Namespace::new(PLUGIN_NAME, channel)?,
         })
     }
 

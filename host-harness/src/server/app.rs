@@ -1,6 +1,8 @@
 //! What every request and background task of one server shares.
 
 use super::ServeConfig;
+use super::api::auth::Keys;
+use super::forward::Forwarder;
 use crate::harness::Harness;
 use crate::outbox::Outbox;
 use std::sync::Arc;
@@ -12,6 +14,10 @@ pub(super) struct App {
     pub outbox: Outbox,
     pub config: ServeConfig,
     pub permits: Arc<Semaphore>,
+    pub keys: Keys,
+    /// Bumped after each delivery this node committed: wakes the feed's waiting requests.
+    pub committed: tokio::sync::watch::Sender<u64>,
+    pub forwarder: Option<Forwarder>,
     requests: AtomicU64,
 }
 
@@ -20,7 +26,24 @@ impl App {
         let outbox =
             Outbox::new(harness.database().clone(), harness.namespace().clone(), config.node.clone(), config.lease);
         let permits = Arc::new(Semaphore::new(config.queue_limit));
-        Self { harness: Arc::new(harness), outbox, config, permits, requests: AtomicU64::new(0) }
+        let keys = Keys::new(&config.api_keys);
+        let committed = tokio::sync::watch::Sender::new(0);
+        let forwarder = config.forward.clone().map(Forwarder::new);
+        Self {
+            harness: Arc::new(harness),
+            outbox,
+            config,
+            permits,
+            keys,
+            committed,
+            forwarder,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Wakes whoever waits for new events (the feed's long polls).
+    pub fn events_committed(&self) {
+        self.committed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// A number for the logs of one request.

@@ -3,8 +3,8 @@
 
 use super::app::App;
 use crate::clock::now_ms;
+use crate::harness::link_of;
 use crate::store::journal;
-use messenger_core::expiry::Link;
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -24,7 +24,7 @@ impl Background {
     }
 }
 
-/// Starts the retry-queue worker and the expiry scheduler.
+/// Starts the retry-queue worker, the expiry scheduler and, when configured, the push.
 pub(super) fn start(app: Arc<App>) -> Background {
     let (stop, stopped) = watch::channel(false);
     let every = |period, work: fn(&App)| {
@@ -41,7 +41,10 @@ pub(super) fn start(app: Arc<App>) -> Background {
             }
         })
     };
-    let tasks = vec![every(app.config.outbox_every, drain_outbox), every(app.config.expiry_every, run_expiry)];
+    let mut tasks = vec![every(app.config.outbox_every, drain_outbox), every(app.config.expiry_every, run_expiry)];
+    if let Some(forward) = &app.config.forward {
+        tasks.push(every(forward.every, super::forward::run));
+    }
     Background { stop, tasks }
 }
 
@@ -76,17 +79,7 @@ fn run_expiry(app: &App) {
                 continue;
             }
         };
-        let link = Link {
-            now,
-            linked_at: account.linked_at,
-            token_expires_at: Some(account.token_expires_at),
-            last_notice_at: last_notice,
-            owners: config.owners.clone(),
-            last_error: account.last_error,
-            last_error_at: account.last_error_at,
-            language: config.language.clone(),
-            login: Some(account.login),
-        };
+        let link = link_of(&account, now, last_notice, config.owners.clone(), config.language.clone());
         let Ok(decision) = harness.evaluate_link(&link) else { continue };
         if decision.refresh
             && let Err(e) = harness.refresh_token(&account.account_id, now)

@@ -3,9 +3,14 @@
 //! again) instead of growing without bound. `routes` maps results to HTTP; `background` runs the retry worker and
 //! the expiry scheduler.
 
+mod api;
 mod app;
 mod background;
+mod forward;
 mod routes;
+
+pub use api::auth::ApiKey;
+pub use forward::{ForwardConfig, stored_cursor as forward_cursor};
 
 use crate::harness::{Harness, RetryPolicy};
 use anyhow::{Context, Result};
@@ -32,6 +37,14 @@ pub struct ServeConfig {
     /// How long a claimed reply, or the expiry scheduler, belongs to this node before another may take over.
     /// Longer than any send (HTTP timeouts included), so a live node is never overtaken.
     pub lease: Duration,
+    /// Who may call `/api/*` (`Authorization: Bearer <key>`). With none, every API call is refused, and `spawn`
+    /// refuses a non-loopback address.
+    pub api_keys: Vec<ApiKey>,
+    /// How often a waiting feed request reads the store again, for events other nodes committed (this node's own
+    /// deliveries wake it at once).
+    pub feed_poll: Duration,
+    /// Push committed events to the helpdesk (`--forward-url`).
+    pub forward: Option<ForwardConfig>,
 }
 
 impl Default for ServeConfig {
@@ -52,6 +65,9 @@ impl Default for ServeConfig {
             },
             node: crate::clock::node_name(),
             lease: Duration::from_secs(120),
+            api_keys: Vec::new(),
+            feed_poll: Duration::from_millis(200),
+            forward: None,
         }
     }
 }
@@ -105,7 +121,16 @@ pub fn store_connections() -> usize {
 }
 
 /// Binds `config.addr` and serves on a runtime of its own thread.
+/// Refuses, saying why, to listen on a non-loopback address with no API key.
 pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
+    ApiKey::check_all(&config.api_keys)?;
+    if config.api_keys.is_empty() && !config.addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to listen on {} with no API key: anyone who reaches it could make the business send messages \
+             and read its inbox. Set MESSENGER_API_KEYS (or `api-keys` in the config file), or listen on 127.0.0.1",
+            config.addr
+        );
+    }
     let listener = std::net::TcpListener::bind(config.addr).with_context(|| format!("binding {}", config.addr))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -124,7 +149,7 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
         let served = runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let background = background::start(app.clone());
-            let router = routes::router(app);
+            let router = routes::router(app.clone()).merge(api::router(app));
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;

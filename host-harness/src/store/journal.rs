@@ -12,10 +12,11 @@ use std::time::Duration;
 pub fn record_delivery(session: &Session, received_at: u64, body: &[u8], events: &[InboxEvent]) -> Result<()> {
     // A redelivery's `duplicate` is not an inbox event: the original was stored with its first delivery.
     let duplicate = |e: &&InboxEvent| matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate);
-    let events = events.iter().filter(|e| !duplicate(e)).map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    let json = events.iter().filter(|e| !duplicate(e)).map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
     session.journal(|tx, ns| {
         let delivery = tx.insert_delivery(ns, sql_time(received_at), body)?;
-        events.iter().try_for_each(|event| tx.insert_event(ns, Some(delivery), event))
+        json.iter().try_for_each(|event| tx.insert_event(ns, Some(delivery), event))?;
+        super::activity::record(tx, ns, received_at, events)
     })
 }
 

@@ -9,6 +9,8 @@
 //! send budget, queue claims, notices) is decided by the database: unique keys, conditional updates and row
 //! locks, never a read followed by a blind write.
 
+pub mod activity;
+pub mod feed;
 pub mod journal;
 mod pg_tls;
 mod postgres;
@@ -43,6 +45,11 @@ impl Namespace {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The channel's name.
+    pub fn channel(&self) -> &str {
+        self.0.split_once('/').map_or("", |(_, channel)| channel)
     }
 }
 
@@ -115,6 +122,8 @@ pub(crate) trait JournalTransaction {
     fn insert_delivery(&mut self, ns: &str, received_at: i64, body: &[u8]) -> Result<i64>;
     fn insert_event(&mut self, ns: &str, delivery: Option<i64>, json: &str) -> Result<()>;
     fn events(&mut self, ns: &str) -> Result<Vec<String>>;
+    /// At most `limit` events after `after` in commit order, each with its position (see `feed`).
+    fn feed(&mut self, ns: &str, after: feed::Position, limit: usize) -> Result<Vec<(feed::Position, String)>>;
 
     /// The new reply's id; none when a reply with the same request key is already queued.
     fn enqueue(&mut self, ns: &str, reply: &NewReply) -> Result<Option<i64>>;
@@ -127,6 +136,13 @@ pub(crate) trait JournalTransaction {
     /// Settles a claimed reply; false when `owner` no longer holds the lease (another node took it over).
     fn settle(&mut self, id: i64, owner: &str, settlement: &Settlement) -> Result<bool>;
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>>;
+
+    /// Records a webhook for `account` at `at` (an insert: nodes never wait on each other's rows).
+    fn touch_account(&mut self, ns: &str, account: &str, at: i64) -> Result<()>;
+    /// Records that `customer` wrote to `account` at `at` (an insert).
+    fn touch_customer(&mut self, ns: &str, account: &str, customer: &str, at: i64) -> Result<()>;
+    fn last_webhook(&mut self, ns: &str, account: &str) -> Result<Option<i64>>;
+    fn last_customer_message(&mut self, ns: &str, account: &str, customer: &str) -> Result<Option<i64>>;
 
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>>;
     /// Records the account's first notice at `at`; false when one is already recorded.

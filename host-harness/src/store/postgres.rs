@@ -6,6 +6,7 @@
 //! PostgreSQL serialises on the row: `ON CONFLICT DO NOTHING` for dedup, `UPDATE … WHERE value = expected` for
 //! compare-and-swap, `FOR UPDATE SKIP LOCKED` for queue claims.
 
+use super::feed::Position;
 use super::schema::{self, Migration};
 use super::{Backend, Claim, ClaimedRow, JournalTransaction, KvTransaction, NewReply, Settlement, Transaction};
 use anyhow::{Context, Result};
@@ -230,6 +231,15 @@ impl JournalTransaction for PgTx {
         Ok(rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?)
     }
 
+    fn feed(&mut self, ns: &str, after: Position, limit: usize) -> Result<Vec<(Position, String)>> {
+        let xid = after.xid.to_string();
+        let rows = self.rows(schema::FEED_POSTGRES, &[&ns, &xid, &after.id, &(limit as i64)])?;
+        let position = |row: &postgres::Row| -> Result<Position> {
+            Ok(Position { xid: row.try_get::<_, String>(0)?.parse()?, id: row.try_get(1)? })
+        };
+        rows.iter().map(|row| Ok((position(row)?, row.try_get(2)?))).collect()
+    }
+
     fn enqueue(&mut self, ns: &str, r: &NewReply) -> Result<Option<i64>> {
         let (holder, until) = (r.lease.map(|l| l.0), r.lease.map(|l| l.1));
         self.one(schema::ENQUEUE, &[&ns, &r.plan, &r.next_attempt_at, &r.request_key, &holder, &until])
@@ -259,6 +269,22 @@ impl JournalTransaction for PgTx {
         let rows = self.rows(schema::OUTBOX_STATUS, &[&id, &ns])?;
         let Some(row) = rows.first() else { return Ok(None) };
         Ok(Some((row.try_get(0)?, row.try_get::<_, i32>(1)? as u32, row.try_get(2)?)))
+    }
+
+    fn touch_account(&mut self, ns: &str, account: &str, at: i64) -> Result<()> {
+        self.execute(schema::TOUCH_ACCOUNT, &[&ns, &account, &at]).map(drop)
+    }
+
+    fn touch_customer(&mut self, ns: &str, account: &str, customer: &str, at: i64) -> Result<()> {
+        self.execute(schema::TOUCH_CUSTOMER, &[&ns, &account, &customer, &at]).map(drop)
+    }
+
+    fn last_webhook(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {
+        Ok(self.one::<Option<i64>>(schema::LAST_WEBHOOK, &[&ns, &account])?.flatten())
+    }
+
+    fn last_customer_message(&mut self, ns: &str, account: &str, customer: &str) -> Result<Option<i64>> {
+        Ok(self.one::<Option<i64>>(schema::LAST_CUSTOMER_MESSAGE, &[&ns, &account, &customer])?.flatten())
     }
 
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {

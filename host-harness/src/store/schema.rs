@@ -53,6 +53,8 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         ) WITHOUT ROWID;",
     },
     Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+    Migration { version: 3, sql: "CREATE INDEX events_by_namespace ON events (namespace, id);" },
+    Migration { version: 4, sql: ACTIVITY },
 ];
 
 /// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
@@ -104,12 +106,37 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         );",
     },
     Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+    // The feed's order: the writing transaction's id with each event (see `feed`).
+    Migration {
+        version: 3,
+        sql: "ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+        CREATE INDEX events_feed ON events (namespace, xid, id);",
+    },
+    Migration { version: 4, sql: ACTIVITY },
 ];
 
 /// Version 2, the same on both engines: the client's idempotency key of a reply, unique per channel, so a reply
 /// submitted again (after a lost answer) is found instead of queued twice.
 const OUTBOX_REQUEST_KEY: &str = "ALTER TABLE outbox ADD COLUMN request_key TEXT;
     CREATE UNIQUE INDEX outbox_request_key ON outbox (namespace, request_key) WHERE request_key IS NOT NULL;";
+
+/// Version 4, the same on both engines: when each account had a webhook, and when each customer wrote to each
+/// account (what opens Meta's messaging window), written with the delivery that showed it. Rows are only ever
+/// inserted, never updated: two nodes storing deliveries for one account never wait for each other's row lock.
+/// The latest row per account (and per customer) is what is read; retention prunes the older ones.
+const ACTIVITY: &str = "CREATE TABLE account_activity (
+        namespace TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        at BIGINT NOT NULL
+    );
+    CREATE INDEX account_activity_latest ON account_activity (namespace, account_id, at);
+    CREATE TABLE customer_activity (
+        namespace TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        at BIGINT NOT NULL
+    );
+    CREATE INDEX customer_activity_latest ON customer_activity (namespace, account_id, customer_id, at);";
 
 pub const KV_GET: &str = "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2";
 pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
@@ -125,6 +152,13 @@ pub const INSERT_DELIVERY: &str =
     "INSERT INTO deliveries (namespace, received_at, body) VALUES (?1, ?2, ?3) RETURNING id";
 pub const INSERT_EVENT: &str = "INSERT INTO events (namespace, delivery_id, json) VALUES (?1, ?2, ?3)";
 pub const EVENTS: &str = "SELECT json FROM events WHERE namespace = ?1 ORDER BY id";
+/// One writer at a time: id order is commit order (`?2` is the cursor's xid, always 0 here).
+pub const FEED_SQLITE: &str =
+    "SELECT id, json FROM events WHERE namespace = ?1 AND ?2 = 0 AND id > ?3 ORDER BY id LIMIT ?4";
+/// Only transactions older than every running one: nothing can commit later before what this returns.
+pub const FEED_POSTGRES: &str = "SELECT xid::text, id, json FROM events
+    WHERE namespace = ?1 AND (xid, id) > (?2::text::xid8, ?3) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY xid, id LIMIT ?4";
 
 /// No row when a reply with the same request key is already queued. A reply may be leased as it is queued, so
 /// that the node sending it at once holds it before any other node's queue worker can see it.
@@ -145,6 +179,13 @@ pub const MARK_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = TRUE, plan = ?3 
 pub const SETTLE: &str = "UPDATE outbox SET status = ?3, plan = ?4, attempts = ?5, next_attempt_at = ?6, report = ?7,
     in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_holder = ?2";
 pub const OUTBOX_STATUS: &str = "SELECT status, attempts, report FROM outbox WHERE id = ?1 AND namespace = ?2";
+
+pub const TOUCH_ACCOUNT: &str = "INSERT INTO account_activity (namespace, account_id, at) VALUES (?1, ?2, ?3)";
+pub const TOUCH_CUSTOMER: &str =
+    "INSERT INTO customer_activity (namespace, account_id, customer_id, at) VALUES (?1, ?2, ?3, ?4)";
+pub const LAST_WEBHOOK: &str = "SELECT max(at) FROM account_activity WHERE namespace = ?1 AND account_id = ?2";
+pub const LAST_CUSTOMER_MESSAGE: &str =
+    "SELECT max(at) FROM customer_activity WHERE namespace = ?1 AND account_id = ?2 AND customer_id = ?3";
 
 pub const LAST_NOTICE: &str = "SELECT noticed_at FROM notices WHERE namespace = ?1 AND account_id = ?2";
 pub const FIRST_NOTICE: &str =

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one machine, WAL, `synchronous=FULL` (a commit is on disk), and a small pool of
 //! connections. Writers take the database lock at BEGIN (IMMEDIATE), so transactions never deadlock midway.
 
+use super::feed::Position;
 use super::schema::{self, Migration};
 use super::{Backend, Claim, ClaimedRow, JournalTransaction, KvTransaction, NewReply, Settlement, Transaction};
 use anyhow::{Context, Result};
@@ -182,6 +183,13 @@ impl JournalTransaction for SqliteTx {
         self.column(schema::EVENTS, [ns])
     }
 
+    fn feed(&mut self, ns: &str, after: Position, limit: usize) -> Result<Vec<(Position, String)>> {
+        let mut stmt = self.conn().prepare_cached(schema::FEED_SQLITE)?;
+        let values = params![ns, after.xid as i64, after.id, limit as i64];
+        let rows = stmt.query_map(values, |row| Ok((Position { xid: 0, id: row.get(0)? }, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn enqueue(&mut self, ns: &str, r: &NewReply) -> Result<Option<i64>> {
         let (holder, until) = (r.lease.map(|l| l.0), r.lease.map(|l| l.1));
         self.one(schema::ENQUEUE, params![ns, r.plan, r.next_attempt_at, r.request_key, holder, until])
@@ -212,6 +220,22 @@ impl JournalTransaction for SqliteTx {
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
         let mut stmt = self.conn().prepare_cached(schema::OUTBOX_STATUS)?;
         Ok(stmt.query_row(params![id, ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?)
+    }
+
+    fn touch_account(&mut self, ns: &str, account: &str, at: i64) -> Result<()> {
+        self.execute(schema::TOUCH_ACCOUNT, params![ns, account, at]).map(drop)
+    }
+
+    fn touch_customer(&mut self, ns: &str, account: &str, customer: &str, at: i64) -> Result<()> {
+        self.execute(schema::TOUCH_CUSTOMER, params![ns, account, customer, at]).map(drop)
+    }
+
+    fn last_webhook(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {
+        Ok(self.one::<Option<i64>>(schema::LAST_WEBHOOK, params![ns, account])?.flatten())
+    }
+
+    fn last_customer_message(&mut self, ns: &str, account: &str, customer: &str) -> Result<Option<i64>> {
+        Ok(self.one::<Option<i64>>(schema::LAST_CUSTOMER_MESSAGE, params![ns, account, customer])?.flatten())
     }
 
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {

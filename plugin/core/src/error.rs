@@ -40,4 +40,6 @@ pub mod codes {
     pub const INVALID_ACCOUNT_ID: &str = "invalid-account-id";
     pub const PAYLOAD_TOO_LARGE: &str = "payload-too-large";
     pub const INVALID_REQUEST: &str = "invalid-request";
+    /// A reply to a customer the connector never saw write, with no `last-customer-message-at` given.
+    pub const UNKNOWN_CUSTOMER: &str = "unknown-customer";
 }

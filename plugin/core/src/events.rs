@@ -15,6 +15,20 @@ pub struct InboxEvent {
     pub customer: Option<CustomerProfile>,
 }
 
+impl InboxEvent {
+    /// The customer and the time, when this event opens (or renews) the 24-hour messaging window as Meta counts
+    /// it: a message from the customer (story replies and mentions included), a postback, or a referral. Echoes,
+    /// reactions, reads, edits and unsends do not.
+    pub fn opens_window(&self) -> Option<(&str, TimestampMs)> {
+        match &self.kind {
+            EventKind::CustomerMessage(m) => Some((&m.customer_id, m.timestamp)),
+            EventKind::Postback(p) => Some((&p.customer_id, p.timestamp)),
+            EventKind::Referral(r) => Some((&r.customer_id, r.timestamp)),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EventKind {

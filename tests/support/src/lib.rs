@@ -18,6 +18,11 @@ include!(concat!(env!("OUT_DIR"), "/components.rs"));
 pub const PLUGIN_COMPONENT: &str = messenger_harness::PLUGIN_WASM_PATH;
 
 pub const APP_SECRET: &str = "fixture-app-secret";
+/// The API key test servers accept, as `AUTH` sends it.
+pub const API_KEY: &str = "test-api-key-3b9e1d";
+/// The header that authenticates a test's API call.
+pub const AUTH: (&str, &str) = ("Authorization", "Bearer test-api-key-3b9e1d");
+
 /// The token the tests provision; it must reach Graph in the Authorization header and nowhere else.
 pub const ACCESS_TOKEN: &str = "test-access-token-5f1c";
 
@@ -76,6 +81,70 @@ pub fn post_to(addr: std::net::SocketAddr, path: &str, headers: &[(&str, &str)],
     (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
 }
 
+/// GETs `path` from `addr` with the test API key; its status and body.
+pub fn api_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut response = http_client().get(format!("http://{addr}{path}")).header(AUTH.0, AUTH.1).call().unwrap();
+    (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+}
+
+/// Calls `method path` on `addr` with `headers` and `body`; its status and body parsed as JSON (panics when the
+/// body is not JSON: every API answer is).
+pub fn api_call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let request = ureq::http::Request::builder().method(method).uri(format!("http://{addr}{path}"));
+    let request = headers.iter().fold(request, |request, (name, value)| request.header(*name, *value));
+    let mut response = http_client().run(request.body(body.to_vec()).unwrap()).unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"));
+    (response.status().as_u16(), json)
+}
+
+/// A signed delivery of one item for `account` from `customer` at `timestamp`: `message` (a text), `postback`,
+/// `referral` or `reaction`.
+pub fn signed_item(account: &str, customer: &str, timestamp: u64, kind: &str, id: &str) -> (Vec<u8>, String) {
+    let item = match kind {
+        "message" => serde_json::json!({"message": {"mid": id, "text": format!("hello {id}")}}),
+        "postback" => serde_json::json!({"postback": {"mid": id, "title": "Start", "payload": "START"}}),
+        "referral" => serde_json::json!({"referral": {"ref": id, "source": "ADS", "type": "OPEN_THREAD"}}),
+        "reaction" => serde_json::json!({"reaction": {"mid": id, "action": "react", "reaction": "love", "emoji": "❤"}}),
+        other => panic!("no such item kind {other}"),
+    };
+    let mut messaging =
+        serde_json::json!({"sender": {"id": customer}, "recipient": {"id": account}, "timestamp": timestamp});
+    messaging.as_object_mut().unwrap().extend(item.as_object().unwrap().clone());
+    let body = serde_json::json!({"object": "instagram", "entry": [{"time": timestamp, "id": account, "messaging": [messaging]}]});
+    let body = serde_json::to_vec(&body).unwrap();
+    let signature = sign(APP_SECRET, &body);
+    (body, signature)
+}
+
+/// Pages `GET /api/events` from `after` with `limit` until a page comes back empty: every event, and the last cursor.
+pub fn read_feed(
+    addr: std::net::SocketAddr,
+    query: &str,
+    after: &str,
+    limit: usize,
+) -> (Vec<serde_json::Value>, String) {
+    let (mut events, mut after) = (Vec::new(), after.to_owned());
+    loop {
+        let (status, body) = api_get(addr, &format!("/api/events?after={after}&limit={limit}{query}"));
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let got = page["events"].as_array().unwrap().clone();
+        assert!(got.len() <= limit, "a page holds at most `limit` events");
+        after = page["next"].as_str().unwrap().to_owned();
+        if got.is_empty() {
+            return (events, after);
+        }
+        events.extend(got);
+    }
+}
+
 /// A webhook body, byte for byte.
 pub fn webhook(name: &str) -> Vec<u8> {
     std::fs::read(webhook_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
@@ -100,6 +169,15 @@ pub struct Seen {
     pub url: String,
     pub authorization: Option<String>,
     pub body: String,
+    /// Every header, names lowercased.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    /// A header of the request, by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
 }
 
 type Responder = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
@@ -124,8 +202,13 @@ impl FakeGraph {
                     request.headers().iter().find(|h| h.field.equiv("authorization")).map(|h| h.value.to_string());
                 let mut body = String::new();
                 let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
-                let entry =
-                    Seen { method: request.method().to_string(), url: request.url().to_owned(), authorization, body };
+                let headers = request
+                    .headers()
+                    .iter()
+                    .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.to_string()))
+                    .collect();
+                let (method, url) = (request.method().to_string(), request.url().to_owned());
+                let entry = Seen { method, url, authorization, body, headers };
                 let answer = responder.lock().unwrap().clone();
                 // Recorded before answering, so a slow answer is already counted.
                 log.lock().unwrap().push(entry.clone());
@@ -199,6 +282,7 @@ pub fn quick_serve_config() -> messenger_harness::ServeConfig {
             base_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(50),
         },
+        api_keys: vec![messenger_harness::ApiKey { name: "test".into(), key: API_KEY.into(), channel: None }],
         ..Default::default()
     }
 }

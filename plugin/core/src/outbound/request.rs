@@ -12,7 +12,7 @@ struct Request {
     customer_id: String,
     now: Option<String>,
     author: String,
-    last_customer_message_at: String,
+    last_customer_message_at: Option<String>,
     #[serde(default)]
     human_agent_tag: bool,
     text: Option<String>,
@@ -28,20 +28,77 @@ struct Attachment {
     size_bytes: u64,
 }
 
+/// Where the customer's last message time of a reply came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowSource {
+    /// The request's `last-customer-message-at`.
+    Request,
+    /// What the connector stored from the customer's own messages, postbacks and referrals.
+    Traffic,
+}
+
 /// Reads a REQUEST; `now_ms` stands in when it has no `now`.
 pub fn parse_request(bytes: &[u8], now_ms: TimestampMs) -> Result<Reply, ConnectorError> {
-    let invalid = |why: String| ConnectorError::new(codes::INVALID_REQUEST, why);
-    let request: Request =
-        serde_json::from_slice(bytes).map_err(|e| invalid(format!("the request is not the outbound JSON: {e}")))?;
-    let time = |field: &str, text: &str| parse_rfc3339(text).map_err(|e| invalid(format!("{field}: {e}")));
+    let request = read(bytes)?;
+    let now = request.now.as_deref().map(|t| time("now", t)).transpose()?.unwrap_or(now_ms);
+    let Some(last) = request.last_customer_message_at.as_deref() else {
+        return Err(invalid("missing field `last-customer-message-at`".into()));
+    };
+    let last = time("last-customer-message-at", last)?;
+    into_reply(request, now, last)
+}
+
+/// Reads a REQUEST as the serve API does: its own clock is `now` (a `now` in the request is ignored, so no caller
+/// can move the window), and when `last-customer-message-at` is omitted, `last_seen(account, customer)` (when the
+/// connector last saw the customer write) stands in. A customer the connector never saw, with no time given, is
+/// refused (`unknown-customer`).
+pub fn parse_api_request(
+    bytes: &[u8],
+    now_ms: TimestampMs,
+    last_seen: impl FnOnce(&str, &str) -> Result<Option<TimestampMs>, ConnectorError>,
+) -> Result<(Reply, WindowSource), ConnectorError> {
+    let request = read(bytes)?;
+    let (last, source) = match request.last_customer_message_at.as_deref() {
+        Some(last) => (time("last-customer-message-at", last)?, WindowSource::Request),
+        None => match last_seen(&request.account_id, &request.customer_id)? {
+            Some(last) => (last, WindowSource::Traffic),
+            None => {
+                return Err(ConnectorError::new(
+                    codes::UNKNOWN_CUSTOMER,
+                    "the connector never saw this customer write to this account: give last-customer-message-at",
+                ));
+            }
+        },
+    };
+    Ok((into_reply(request, now_ms, last)?, source))
+}
+
+fn invalid(why: String) -> ConnectorError {
+    ConnectorError::new(codes::INVALID_REQUEST, why)
+}
+
+fn time(field: &str, text: &str) -> Result<TimestampMs, ConnectorError> {
+    parse_rfc3339(text).map_err(|e| invalid(format!("{field}: {e}")))
+}
+
+fn read(bytes: &[u8]) -> Result<Request, ConnectorError> {
+    serde_json::from_slice(bytes).map_err(|e| invalid(format!("the request is not the outbound JSON: {e}")))
+}
+
+fn into_reply(
+    request: Request,
+    now: TimestampMs,
+    last_customer_message_at: TimestampMs,
+) -> Result<Reply, ConnectorError> {
     let author = match request.author.as_str() {
         "agent" => Author::Agent,
         "bot" => Author::Bot,
         other => return Err(invalid(format!("author is \"agent\" or \"bot\", not {other:?}"))),
     };
     Ok(Reply {
-        now: request.now.as_deref().map(|t| time("now", t)).transpose()?.unwrap_or(now_ms),
-        last_customer_message_at: time("last-customer-message-at", &request.last_customer_message_at)?,
+        now,
+        last_customer_message_at,
         account_id: request.account_id,
         customer_id: request.customer_id,
         author,

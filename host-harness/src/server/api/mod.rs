@@ -1,0 +1,135 @@
+//! The helpdesk-facing API, `/api/*`: every route behind a bearer API key (`auth`), scoped to one channel
+//! (`Scoped`), each in a module of its own. Every refusal is a JSON error with a code, and stores nothing.
+
+mod accounts;
+pub mod auth;
+mod feed;
+mod messages;
+
+use super::app::App;
+use super::routes::error;
+use crate::harness::{CallError, Harness};
+use crate::store::Namespace;
+use auth::Caller;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post, put};
+use axum::{Json, Router, middleware};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+/// The `/api/*` routes, each answering 401 without a valid key before anything else is read.
+pub(super) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/api/messages", post(messages::reply))
+        .route("/api/messages/{id}", get(messages::reply_status))
+        .route("/api/events", get(feed::events))
+        .route("/api/accounts", get(accounts::list))
+        .route("/api/accounts/plan", post(accounts::plan))
+        .route("/api/accounts/select", post(accounts::select))
+        .route(
+            "/api/accounts/{id}/representative",
+            put(accounts::representative).delete(accounts::clear_representative),
+        )
+        .route("/api/accounts/{id}/filters", put(accounts::filters))
+        .route("/api/accounts/{id}/refresh", post(accounts::refresh))
+        .route("/api/{*rest}", any(|| async { error(StatusCode::NOT_FOUND, "not-found", "no such API route") }))
+        .route_layer(middleware::from_fn_with_state(app.clone(), auth::require_key))
+        .layer(DefaultBodyLimit::max(messenger_core::inbound::MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+/// The channel a call reaches: the `channel` parameter, else the key's own channel, else the server's default
+/// channel (`--channel`, `default` unless told). A key bound to a channel reaches no other (403).
+pub(super) struct Scoped {
+    pub namespace: Namespace,
+    pub harness: Arc<Harness>,
+}
+
+#[derive(Deserialize)]
+struct ChannelQuery {
+    channel: Option<String>,
+}
+
+impl FromRequestParts<Arc<App>> for Scoped {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let Query(query) = Query::<ChannelQuery>::try_from_uri(&parts.uri).map_err(bad_query)?;
+        let caller = parts.extensions.get::<Caller>().cloned().expect("the auth layer runs first");
+        let default = app.harness.namespace().channel();
+        let channel = match (query.channel.as_deref(), caller.channel.as_deref()) {
+            (Some(asked), Some(own)) if asked != own => {
+                return Err(error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden-channel",
+                    "this API key is bound to another channel",
+                ));
+            }
+            (Some(asked), _) => asked,
+            (None, Some(own)) => own,
+            (None, None) => default,
+        };
+        if channel == default {
+            return Ok(Scoped { namespace: app.harness.namespace().clone(), harness: app.harness.clone() });
+        }
+        match app.harness.for_channel(channel) {
+            Ok(harness) => Ok(Scoped { namespace: harness.namespace().clone(), harness: Arc::new(harness) }),
+            Err(e) => Err(error(StatusCode::BAD_REQUEST, "invalid-channel", format!("{e:#}"))),
+        }
+    }
+}
+
+/// A query string that does not parse: 400 with a JSON error, as every refusal.
+pub(super) fn bad_query(rejection: QueryRejection) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid-argument", rejection.body_text())
+}
+
+/// A JSON request body, or 400 with a JSON error.
+pub(super) fn body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(raw)
+        .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}"))))
+}
+
+/// Runs a harness call off the async workers; its refusal as an HTTP answer.
+pub(super) async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, CallError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(call_error(e)),
+        Err(_) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", "the worker failed")),
+    }
+}
+
+/// A call's answer as JSON (200), or its refusal.
+pub(super) fn json_answer<T: serde::Serialize>(answer: Result<T, Response>) -> Response {
+    match answer {
+        Ok(value) => Json(value).into_response(),
+        Err(refusal) => refusal,
+    }
+}
+
+/// A failed call as HTTP: the component's refusals are the caller's (400, or 404 for an unknown account; 422 with
+/// every problem), faults and host failures are the server's (500).
+pub(super) fn call_error(e: CallError) -> Response {
+    let status = match &e {
+        CallError::Rejected(e) if e.code.contains("unknown") || e.code.contains("not-found") => StatusCode::NOT_FOUND,
+        CallError::Rejected(e) if e.code == messenger_core::codes::STORAGE_UNAVAILABLE => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        CallError::Rejected(_) => StatusCode::BAD_REQUEST,
+        CallError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        CallError::PluginFault(_) | CallError::Host(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let CallError::Invalid(errors) = &e {
+        let invalid = messenger_core::outbound::Invalid::new(errors);
+        return (status, Json(serde_json::to_value(&invalid).expect("errors serialize"))).into_response();
+    }
+    let info = e.to_error_info();
+    error(status, &info.code, info.message)
+}
