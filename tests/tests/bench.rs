@@ -27,6 +27,9 @@ fn the_quick_bench_reports_every_design_figure() {
         "serve_pg_p99_ms",
         "serve_pg2_rps",
         "serve_pg2_p99_ms",
+        "feed_events_per_s",
+        "push_lag_p50_ms",
+        "push_lag_p99_ms",
     ] {
         let value = figures.get(key).unwrap_or_else(|| panic!("{key} is missing"));
         assert!(value.as_f64().is_some_and(|v| v > 0.0), "{key} = {value}");

@@ -1,6 +1,7 @@
 //! `bench`: every figure is a median over rounds (after a warm-up), with the spread, and every comparison is taken
 //! in the same run, so a noisy machine cannot fool a ratio.
 
+mod feed;
 mod payload;
 mod serve;
 mod stats;

@@ -1,5 +1,6 @@
 //! `bench --serve`: signed POSTs to `serve` on loopback against a bare handler that answers 200, both started in
-//! this run and loaded the same way; with a PostgreSQL URL, also one and two `serve` nodes sharing it.
+//! this run and loaded the same way; with a PostgreSQL URL, also one and two `serve` nodes sharing it; and the
+//! helpdesk's side (`feed`): the events feed's rate and the push lag.
 
 use super::payload::{SECRET, payload};
 use super::stats::round3;
@@ -104,7 +105,9 @@ pub fn run(quick: bool, postgres: Option<&str>, out: &mut Map<String, Value>) ->
     std::fs::create_dir_all(&dir)?;
     let connections = crate::server::store_connections();
     let sqlite = serve_nodes(vec![Database::open(&dir.join("bench.db"), connections)?], requests, 0);
+    let helpdesk = super::feed::run(quick, &dir, out);
     let _ = std::fs::remove_dir_all(&dir);
+    helpdesk?;
     let (serve_rps, serve_p50, serve_p99) = sqlite?;
     let (bare, stop_bare) = bare_server()?;
     load(&[bare], "/", 100, 10_000_000);
