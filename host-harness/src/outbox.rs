@@ -192,6 +192,11 @@ impl Outbox {
     }
 
     /// A queued reply's status, attempts and report.
+    /// How many replies of this channel are queued and not settled.
+    pub fn pending_count(&self) -> Result<i64> {
+        self.database.transaction(&self.namespace, |s| s.journal(|tx, ns| tx.outbox_pending(ns)))
+    }
+
     pub fn status(&self, id: i64) -> Result<Option<StoredReply>> {
         let row = self.database.transaction(&self.namespace, |s| s.journal(|tx, ns| tx.outbox_status(ns, id)))?;
         let Some((status, attempts, report)) = row else { return Ok(None) };

@@ -3,6 +3,7 @@
 use super::ServeConfig;
 use super::api::auth::Keys;
 use super::forward::Forwarder;
+use super::metrics::Metrics;
 use crate::harness::Harness;
 use crate::outbox::Outbox;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ pub(super) struct App {
     /// Bumped after each delivery this node committed: wakes the feed's waiting requests.
     pub committed: tokio::sync::watch::Sender<u64>,
     pub forwarder: Option<Forwarder>,
+    pub metrics: Metrics,
     requests: AtomicU64,
 }
 
@@ -37,6 +39,7 @@ impl App {
             keys,
             committed,
             forwarder,
+            metrics: Metrics::new(),
             requests: AtomicU64::new(0),
         }
     }

@@ -7,6 +7,7 @@ mod api;
 mod app;
 mod background;
 mod forward;
+mod metrics;
 mod routes;
 
 pub use api::auth::ApiKey;
@@ -149,7 +150,10 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
         let served = runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             let background = background::start(app.clone());
-            let router = routes::router(app.clone()).merge(api::router(app));
+            let router = routes::router(app.clone())
+                .merge(api::router(app.clone()))
+                .merge(metrics::router(app.clone()))
+                .layer(axum::middleware::from_fn_with_state(app, metrics::track));
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;

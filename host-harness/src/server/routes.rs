@@ -42,6 +42,7 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     let request_id = app.next_request_id();
     let Ok(permit) = app.permits.clone().try_acquire_owned() else {
         tracing::warn!(request_id, "queue full: 503, Meta will deliver again");
+        app.metrics.delivery("busy", &[]);
         return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many deliveries in flight; retry");
     };
     let Some(app_secret) = app.config.app_secret.clone() else {
@@ -67,17 +68,24 @@ async fn webhook(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         Ok(Ok(events)) => {
             tracing::info!(request_id, events = events.len(), "delivery committed");
             app.events_committed();
+            app.metrics.delivery("committed", &events);
             (StatusCode::OK, "EVENT_RECEIVED").into_response()
         }
         Ok(Err(CallError::Rejected(e))) if e.code == "bad-signature" => {
             tracing::warn!(request_id, "bad signature: 401, nothing stored");
+            app.metrics.delivery("bad-signature", &[]);
             error(StatusCode::UNAUTHORIZED, &e.code, e.message)
         }
         Ok(Err(CallError::Rejected(e))) if e.code != messenger_core::codes::STORAGE_UNAVAILABLE => {
             tracing::warn!(request_id, code = %e.code, "refused delivery");
+            app.metrics.delivery("refused", &[]);
             error(StatusCode::BAD_REQUEST, &e.code, e.message)
         }
         Ok(Err(other)) => {
+            if matches!(other, CallError::PluginFault(_)) {
+                app.metrics.plugin_faults.inc();
+            }
+            app.metrics.delivery(if matches!(other, CallError::PluginFault(_)) { "fault" } else { "error" }, &[]);
             let info = other.to_error_info();
             tracing::error!(request_id, code = %info.code, "delivery not stored: 500, Meta will deliver again");
             error(StatusCode::INTERNAL_SERVER_ERROR, &info.code, info.message)

@@ -135,6 +135,8 @@ pub(crate) trait JournalTransaction {
     fn mark_in_flight(&mut self, id: i64, owner: &str, plan: &str) -> Result<bool>;
     /// Settles a claimed reply; false when `owner` no longer holds the lease (another node took it over).
     fn settle(&mut self, id: i64, owner: &str, settlement: &Settlement) -> Result<bool>;
+    /// How many replies are queued and not settled.
+    fn outbox_pending(&mut self, ns: &str) -> Result<i64>;
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>>;
 
     /// Records a webhook for `account` at `at` (an insert: nodes never wait on each other's rows).

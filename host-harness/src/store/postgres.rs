@@ -265,6 +265,10 @@ impl JournalTransaction for PgTx {
         Ok(self.execute(schema::SETTLE, &[&id, &owner, &s.status, &s.plan, &attempts, &next, &s.report])? == 1)
     }
 
+    fn outbox_pending(&mut self, ns: &str) -> Result<i64> {
+        Ok(self.one(schema::OUTBOX_PENDING, &[&ns])?.unwrap_or(0))
+    }
+
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
         let rows = self.rows(schema::OUTBOX_STATUS, &[&id, &ns])?;
         let Some(row) = rows.first() else { return Ok(None) };

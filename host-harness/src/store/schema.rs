@@ -178,6 +178,7 @@ pub const MARK_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = TRUE, plan = ?3 
 /// Settling gives the lease back; it only counts from the node that holds it.
 pub const SETTLE: &str = "UPDATE outbox SET status = ?3, plan = ?4, attempts = ?5, next_attempt_at = ?6, report = ?7,
     in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_holder = ?2";
+pub const OUTBOX_PENDING: &str = "SELECT count(*) FROM outbox WHERE namespace = ?1 AND status = 'pending'";
 pub const OUTBOX_STATUS: &str = "SELECT status, attempts, report FROM outbox WHERE id = ?1 AND namespace = ?2";
 
 pub const TOUCH_ACCOUNT: &str = "INSERT INTO account_activity (namespace, account_id, at) VALUES (?1, ?2, ?3)";

@@ -217,6 +217,10 @@ impl JournalTransaction for SqliteTx {
         Ok(self.execute(schema::SETTLE, values)? == 1)
     }
 
+    fn outbox_pending(&mut self, ns: &str) -> Result<i64> {
+        Ok(self.one(schema::OUTBOX_PENDING, [ns])?.unwrap_or(0))
+    }
+
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
         let mut stmt = self.conn().prepare_cached(schema::OUTBOX_STATUS)?;
         Ok(stmt.query_row(params![id, ns], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?)

@@ -70,6 +70,7 @@ pub(super) async fn reply(
         Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", format!("{e:#}")),
         Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", "the worker failed"),
     };
+    app.metrics.reply(&answer);
     tracing::info!(request_id, status = status.as_u16(), "reply handled");
     (status, Json(answer)).into_response()
 }

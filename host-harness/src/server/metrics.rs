@@ -1,0 +1,138 @@
+//! `GET /metrics`: this node in Prometheus text, through the `prometheus` crate. Counters are counted where things
+//! happen (deliveries by outcome, events by kind, replies by status, Graph errors by class, plugin faults,
+//! request latency by route); the queue and push depths are read from the store when scraped.
+
+use super::app::App;
+use crate::store::feed;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The node's metrics, registered once.
+pub(super) struct Metrics {
+    registry: Registry,
+    pub deliveries: IntCounterVec,
+    pub events: IntCounterVec,
+    pub replies: IntCounterVec,
+    pub graph_errors: IntCounterVec,
+    pub plugin_faults: IntCounter,
+    latency: HistogramVec,
+    queue_depth: IntGauge,
+    forward_depth: IntGauge,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, label: &str) -> IntCounterVec {
+    let counter = IntCounterVec::new(Opts::new(name, help), &[label]).expect("a valid metric");
+    registry.register(Box::new(counter.clone())).expect("registered once");
+    counter
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str) -> IntGauge {
+    let gauge = IntGauge::new(name, help).expect("a valid metric");
+    registry.register(Box::new(gauge.clone())).expect("registered once");
+    gauge
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let faults = IntCounter::new("messenger_plugin_faults_total", "Plugin traps, deadlines and memory caps")
+            .expect("a valid metric");
+        registry.register(Box::new(faults.clone())).expect("registered once");
+        let latency = HistogramVec::new(
+            HistogramOpts::new("messenger_request_duration_seconds", "HTTP request latency by route"),
+            &["route", "method", "status"],
+        )
+        .expect("a valid metric");
+        registry.register(Box::new(latency.clone())).expect("registered once");
+        Self {
+            deliveries: counter(&registry, "messenger_deliveries_total", "Webhook deliveries by outcome", "outcome"),
+            events: counter(&registry, "messenger_events_total", "Inbox events stored, by kind", "kind"),
+            replies: counter(&registry, "messenger_replies_total", "Replies answered, by status", "status"),
+            graph_errors: counter(
+                &registry,
+                "messenger_graph_errors_total",
+                "Graph send errors by retry class",
+                "class",
+            ),
+            plugin_faults: faults,
+            latency,
+            queue_depth: gauge(&registry, "messenger_outbox_pending", "Replies queued and not settled"),
+            forward_depth: gauge(
+                &registry,
+                "messenger_forward_pending",
+                "Committed events not yet acknowledged by the push receiver (counted up to 1000)",
+            ),
+            registry,
+        }
+    }
+}
+
+impl Metrics {
+    /// A delivery's outcome: `committed` (with its events counted by kind), `bad-signature`, `refused`, `fault`,
+    /// `error` or `busy`.
+    pub fn delivery(&self, outcome: &str, events: &[messenger_core::events::InboxEvent]) {
+        self.deliveries.with_label_values(&[outcome]).inc();
+        for event in events {
+            let kind = serde_json::to_value(event).ok().and_then(|e| e["kind"].as_str().map(str::to_owned));
+            self.events.with_label_values(&[kind.as_deref().unwrap_or("unknown")]).inc();
+        }
+    }
+
+    /// A reply's answer: its status, and each failed message's retry class.
+    pub fn reply(&self, answer: &serde_json::Value) {
+        self.replies.with_label_values(&[answer["status"].as_str().unwrap_or("refused")]).inc();
+        for line in answer["deliveries"].as_array().into_iter().flatten() {
+            if let Some(class) = line["retry"].as_str() {
+                self.graph_errors.with_label_values(&[class]).inc();
+            }
+        }
+    }
+}
+
+/// `GET /metrics`, and every route of `router` timed.
+pub(super) fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new().route("/metrics", axum::routing::get(scrape)).with_state(app)
+}
+
+/// Times every request by its route (the pattern, never the path with its ids).
+pub(super) async fn track(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    app.metrics.latency.with_label_values(&[&route, &method, &status]).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub(super) async fn scrape(State(app): State<Arc<App>>) -> Response {
+    let reader = app.clone();
+    let depths = tokio::task::spawn_blocking(move || {
+        let (database, namespace) = (reader.harness.database(), reader.harness.namespace());
+        let queued = reader.outbox.pending_count()?;
+        let forwarded = match &reader.forwarder {
+            Some(_) => {
+                let after = super::forward::stored_cursor(database, namespace)?;
+                feed::read(database, namespace, after, 1000)?.len() as i64
+            }
+            None => 0,
+        };
+        anyhow::Ok((queued, forwarded))
+    })
+    .await;
+    if let Ok(Ok((queued, forwarded))) = depths {
+        app.metrics.queue_depth.set(queued);
+        app.metrics.forward_depth.set(forwarded);
+    }
+    let mut text = Vec::new();
+    let _ = TextEncoder::new().encode(&app.metrics.registry.gather(), &mut text);
+    ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response()
+}
