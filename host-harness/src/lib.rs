@@ -27,8 +27,8 @@ pub use egress::EgressPolicy;
 pub use harness::{AccountOverview, CallError, Harness, HarnessConfig, Outcome, RetryPolicy, Selection};
 pub use outbox::{Outbox, Queued, ReplyStatus, StoredReply, Submitted};
 pub use runtime::limits::Limits;
-pub use server::{ApiKey, ForwardConfig, ServeConfig, ServerHandle, forward_cursor, spawn as serve};
-pub use store::{Database, Namespace, Session, feed, journal};
+pub use server::{ApiKey, ForwardConfig, Retention, ServeConfig, ServerHandle, forward_cursor, spawn as serve};
+pub use store::{Database, Namespace, Session, feed, journal, retention};
 
 /// Where the build put the component.
 pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");

@@ -41,6 +41,17 @@ struct ConfigFile {
     #[serde(default)]
     api_keys: Vec<ApiKey>,
     forward_secret: Option<String>,
+    /// Days to keep each kind of record: `{"raw-bodies": 3, "events": 30, "activity": 8}` (any of them).
+    #[serde(default)]
+    retention_days: RetentionDays,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RetentionDays {
+    raw_bodies: Option<u64>,
+    events: Option<u64>,
+    activity: Option<u64>,
 }
 
 pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
@@ -86,6 +97,11 @@ fn serve(harness: Harness, args: &ServeArgs) -> Result<()> {
         )?;
         config.forward = Some(server::ForwardConfig::new(url.clone(), secret));
     }
+    let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
+    let kept = &file.retention_days;
+    config.retention.raw_bodies = kept.raw_bodies.map_or(config.retention.raw_bodies, days);
+    config.retention.events = kept.events.map_or(config.retention.events, days);
+    config.retention.activity = kept.activity.map_or(config.retention.activity, days);
     if let Some(limit) = file.queue_limit {
         config.queue_limit = limit.max(1);
     }

@@ -42,10 +42,21 @@ pub(super) fn start(app: Arc<App>) -> Background {
         })
     };
     let mut tasks = vec![every(app.config.outbox_every, drain_outbox), every(app.config.expiry_every, run_expiry)];
+    tasks.push(every(app.config.prune_every, prune));
     if let Some(forward) = &app.config.forward {
         tasks.push(every(forward.every, super::forward::run));
     }
     Background { stop, tasks }
+}
+
+/// Prunes what the retention settings no longer keep (every node may; the deletes are idempotent).
+fn prune(app: &App) {
+    let (database, namespace) = (app.harness.database(), app.harness.namespace());
+    match crate::store::retention::prune(database, namespace, now_ms(), &app.config.retention) {
+        Ok(pruned) if pruned != Default::default() => tracing::info!(?pruned, "pruned by retention"),
+        Ok(_) => {}
+        Err(e) => tracing::error!("pruning by retention: {e:#}"),
+    }
 }
 
 /// Sends what is due in the retry queue.

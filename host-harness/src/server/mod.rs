@@ -14,6 +14,7 @@ pub use api::auth::ApiKey;
 pub use forward::{ForwardConfig, stored_cursor as forward_cursor};
 
 use crate::harness::{Harness, RetryPolicy};
+pub use crate::store::retention::Retention;
 use anyhow::{Context, Result};
 use app::App;
 use std::net::SocketAddr;
@@ -46,6 +47,9 @@ pub struct ServeConfig {
     pub feed_poll: Duration,
     /// Push committed events to the helpdesk (`--forward-url`).
     pub forward: Option<ForwardConfig>,
+    /// How long raw bodies, events and activity rows are kept, and how often they are pruned.
+    pub retention: Retention,
+    pub prune_every: Duration,
 }
 
 impl Default for ServeConfig {
@@ -69,6 +73,8 @@ impl Default for ServeConfig {
             api_keys: Vec::new(),
             feed_poll: Duration::from_millis(200),
             forward: None,
+            retention: Retention::default(),
+            prune_every: Duration::from_secs(3600),
         }
     }
 }

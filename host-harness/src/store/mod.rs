@@ -14,6 +14,7 @@ pub mod feed;
 pub mod journal;
 mod pg_tls;
 mod postgres;
+pub mod retention;
 mod schema;
 mod sqlite;
 
@@ -145,6 +146,9 @@ pub(crate) trait JournalTransaction {
     fn touch_customer(&mut self, ns: &str, account: &str, customer: &str, at: i64) -> Result<()>;
     fn last_webhook(&mut self, ns: &str, account: &str) -> Result<Option<i64>>;
     fn last_customer_message(&mut self, ns: &str, account: &str, customer: &str) -> Result<Option<i64>>;
+
+    /// Runs one of the retention statements (`schema::PRUNE_*`) for `ns` with cutoff `before`; rows changed.
+    fn prune(&mut self, sql: &'static str, ns: &str, before: i64) -> Result<u64>;
 
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>>;
     /// Records the account's first notice at `at`; false when one is already recorded.

@@ -291,6 +291,10 @@ impl JournalTransaction for PgTx {
         Ok(self.one::<Option<i64>>(schema::LAST_CUSTOMER_MESSAGE, &[&ns, &account, &customer])?.flatten())
     }
 
+    fn prune(&mut self, sql: &'static str, ns: &str, before: i64) -> Result<u64> {
+        self.execute(sql, &[&ns, &before])
+    }
+
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {
         self.one(schema::LAST_NOTICE, &[&ns, &account])
     }

@@ -188,6 +188,21 @@ pub const LAST_WEBHOOK: &str = "SELECT max(at) FROM account_activity WHERE names
 pub const LAST_CUSTOMER_MESSAGE: &str =
     "SELECT max(at) FROM customer_activity WHERE namespace = ?1 AND account_id = ?2 AND customer_id = ?3";
 
+/// Retention (`?1` the namespace, `?2` the cutoff): bodies emptied, then deliveries and their events deleted, then
+/// activity rows deleted unless they are the latest of their account (or customer).
+pub const PRUNE_BODIES: &str = "UPDATE deliveries SET body = substr(body, 1, 0)
+    WHERE namespace = ?1 AND received_at < ?2 AND length(body) > 0";
+pub const PRUNE_EVENTS: &str = "DELETE FROM events WHERE namespace = ?1
+    AND delivery_id IN (SELECT id FROM deliveries WHERE namespace = ?1 AND received_at < ?2)";
+pub const PRUNE_DELIVERIES: &str = "DELETE FROM deliveries WHERE namespace = ?1 AND received_at < ?2";
+pub const PRUNE_ACCOUNT_ACTIVITY: &str = "DELETE FROM account_activity WHERE namespace = ?1 AND at < ?2
+    AND EXISTS (SELECT 1 FROM account_activity later WHERE later.namespace = account_activity.namespace
+                AND later.account_id = account_activity.account_id AND later.at > account_activity.at)";
+pub const PRUNE_CUSTOMER_ACTIVITY: &str = "DELETE FROM customer_activity WHERE namespace = ?1 AND at < ?2
+    AND EXISTS (SELECT 1 FROM customer_activity later WHERE later.namespace = customer_activity.namespace
+                AND later.account_id = customer_activity.account_id
+                AND later.customer_id = customer_activity.customer_id AND later.at > customer_activity.at)";
+
 pub const LAST_NOTICE: &str = "SELECT noticed_at FROM notices WHERE namespace = ?1 AND account_id = ?2";
 pub const FIRST_NOTICE: &str =
     "INSERT INTO notices (namespace, account_id, noticed_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";

@@ -242,6 +242,10 @@ impl JournalTransaction for SqliteTx {
         Ok(self.one::<Option<i64>>(schema::LAST_CUSTOMER_MESSAGE, params![ns, account, customer])?.flatten())
     }
 
+    fn prune(&mut self, sql: &'static str, ns: &str, before: i64) -> Result<u64> {
+        Ok(self.execute(sql, params![ns, before])? as u64)
+    }
+
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {
         self.one(schema::LAST_NOTICE, params![ns, account])
     }
