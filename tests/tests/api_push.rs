@@ -83,10 +83,9 @@ fn every_event_is_pushed_signed_in_order_through_receiver_failures() {
     let server = start(database.clone(), &receiver, &graph, "node-1");
     for name in webhook_fixture_names() {
         let signature = signature_of(&name);
-        assert_eq!(
-            post(&server, "/webhooks/instagram", &[("X-Hub-Signature-256", &signature)], &webhook(&name)).0,
-            200
-        );
+        let (status, body) =
+            post(&server, "/webhooks/instagram", &[("X-Hub-Signature-256", &signature)], &webhook(&name));
+        assert_eq!(status, 200, "{name}: {body}");
     }
     let (feed, last) = read_feed(server.addr, "", "", 1000);
     let namespace = Namespace::new("instagram", "default").unwrap();

@@ -1,8 +1,8 @@
 //! What every request and background task of one server shares.
 
 use super::ServeConfig;
-use super::api::auth::Keys;
 use super::forward::Forwarder;
+use super::keys::Keys;
 use super::metrics::Metrics;
 use crate::harness::Harness;
 use crate::outbox::Outbox;

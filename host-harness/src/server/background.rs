@@ -44,9 +44,16 @@ pub(super) fn start(app: Arc<App>) -> Background {
     let mut tasks = vec![every(app.config.outbox_every, drain_outbox), every(app.config.expiry_every, run_expiry)];
     tasks.push(every(app.config.prune_every, prune));
     if let Some(forward) = &app.config.forward {
-        tasks.push(every(forward.every, super::forward::run));
+        tasks.push(every(forward.every, push));
     }
     Background { stop, tasks }
+}
+
+/// Pushes committed events to the helpdesk.
+fn push(app: &App) {
+    if let Some(forwarder) = &app.forwarder {
+        super::forward::run(forwarder, &app.harness, &app.config.node);
+    }
 }
 
 /// Prunes what the retention settings no longer keep (every node may; the deletes are idempotent).

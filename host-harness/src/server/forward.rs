@@ -7,7 +7,7 @@
 //! the cursor where it was, so the batch is sent again: the receiver dedups on the events' cursors. One node at a
 //! time forwards (a lease); a failing receiver is retried with exponential backoff.
 
-use super::app::App;
+use crate::harness::Harness;
 use crate::store::feed::{self, Position};
 use crate::store::{Database, Namespace, journal};
 use anyhow::{Context, Result};
@@ -86,13 +86,12 @@ fn state_namespace(namespace: &Namespace) -> Result<Namespace> {
 }
 
 /// Sends what is committed and not yet acknowledged, batch after batch, while the receiver takes them.
-pub(super) fn run(app: &App) {
-    let Some(forwarder) = app.forwarder.as_ref() else { return };
+pub(super) fn run(forwarder: &Forwarder, harness: &Harness, node: &str) {
     if forwarder.backoff.lock().expect("backoff lock").next_try.is_some_and(|at| Instant::now() < at) {
         return;
     }
     loop {
-        match forward_batch(app, forwarder) {
+        match forward_batch(forwarder, harness, node) {
             Ok(true) => forwarder.backoff.lock().expect("backoff lock").failures = 0,
             Ok(false) => return,
             Err(e) => {
@@ -108,14 +107,14 @@ pub(super) fn run(app: &App) {
 }
 
 /// Forwards one batch; false when there was nothing to send, or another node holds the lease.
-fn forward_batch(app: &App, forwarder: &Forwarder) -> Result<bool> {
-    let (database, namespace) = (app.harness.database(), app.harness.namespace());
+fn forward_batch(forwarder: &Forwarder, harness: &Harness, node: &str) -> Result<bool> {
+    let (database, namespace) = (harness.database(), harness.namespace());
     let after = stored_cursor(database, namespace)?;
     if feed::read(database, namespace, after, 1)?.is_empty() {
         return Ok(false);
     }
     let lease = format!("forwarder/{}", namespace.channel());
-    if !journal::take_lease(database, namespace, &lease, &app.config.node, forwarder.config.lease)? {
+    if !journal::take_lease(database, namespace, &lease, node, forwarder.config.lease)? {
         return Ok(false);
     }
     // Read again under the lease: another node may have moved the cursor meanwhile.

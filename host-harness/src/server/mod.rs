@@ -7,11 +7,13 @@ mod api;
 mod app;
 mod background;
 mod forward;
+mod keys;
 mod metrics;
+mod observe;
 mod routes;
 
-pub use api::auth::ApiKey;
 pub use forward::{ForwardConfig, stored_cursor as forward_cursor};
+pub use keys::ApiKey;
 
 use crate::harness::{Harness, RetryPolicy};
 pub use crate::store::retention::Retention;
@@ -158,8 +160,8 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
             let background = background::start(app.clone());
             let router = routes::router(app.clone())
                 .merge(api::router(app.clone()))
-                .merge(metrics::router(app.clone()))
-                .layer(axum::middleware::from_fn_with_state(app, metrics::track));
+                .merge(observe::router(app.clone()))
+                .layer(axum::middleware::from_fn_with_state(app, observe::track));
             axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;

@@ -1,8 +1,8 @@
 //! `POST /api/messages` and `GET /api/messages/{id}`: replies, queued durably and sent at once.
 
 use super::super::app::App;
+use super::super::keys::Caller;
 use super::super::routes::error;
-use super::auth::Caller;
 use crate::clock::now_ms;
 use crate::harness::CallError;
 use crate::outbox::Handled;

@@ -2,15 +2,15 @@
 //! (`Scoped`), each in a module of its own. Every refusal is a JSON error with a code, and stores nothing.
 
 mod accounts;
-pub mod auth;
+mod auth;
 mod feed;
 mod messages;
 
 use super::app::App;
+use super::keys::Caller;
 use super::routes::error;
 use crate::harness::{CallError, Harness};
 use crate::store::Namespace;
-use auth::Caller;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
 use axum::http::StatusCode;
