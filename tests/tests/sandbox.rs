@@ -151,7 +151,11 @@ fn wasi_grants_no_environment_arguments_or_files() {
 fn a_write_flood_is_stopped_at_the_per_call_write_cap_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.db");
-    let harness = hostile(Database::open(&path, 1).unwrap(), |c| c.limits.max_written_bytes = 4 << 20);
+    // The guest-time deadline far away: only the write cap may stop it.
+    let harness = hostile(Database::open(&path, 1).unwrap(), |c| {
+        c.limits.max_written_bytes = 4 << 20;
+        c.limits.call_deadline = Duration::from_secs(60);
+    });
     assert_fault(run(&harness, "write-flood"), "wrote more");
     assert!(stored_rows(&path).is_empty(), "nothing of the flood was stored");
     assert_eq!(run(&harness, "fine").unwrap(), vec![]);
@@ -159,7 +163,10 @@ fn a_write_flood_is_stopped_at_the_per_call_write_cap_and_stores_nothing() {
 
 #[test]
 fn a_loop_of_host_calls_is_stopped_at_the_per_call_cap() {
-    let harness = hostile(Database::in_memory().unwrap(), |c| c.limits.max_host_calls = 1_000);
+    let harness = hostile(Database::in_memory().unwrap(), |c| {
+        c.limits.max_host_calls = 1_000;
+        c.limits.call_deadline = Duration::from_secs(60);
+    });
     assert_fault(run(&harness, "import-flood"), "host calls");
 }
 
@@ -171,6 +178,7 @@ fn time_waiting_on_graph_counts_toward_the_wall_clock_limit() {
     });
     let harness = hostile(Database::in_memory().unwrap(), |c| {
         c.limits.call_wall_clock = Duration::from_secs(1);
+        c.limits.call_deadline = Duration::from_secs(60);
         c.egress = messenger_harness::EgressPolicy::default().with_graph_url(&graph.url()).unwrap();
     });
     let started = Instant::now();

@@ -39,7 +39,11 @@ fn slow_headers_idle_connections_and_slow_bodies_are_cut_at_their_deadlines() {
     let mut idle = connect_from(LOCAL, server.addr).unwrap();
     let mut slow_head = connect_from(LOCAL, server.addr).unwrap();
     std::io::Write::write_all(&mut slow_head, b"POST /webhooks/instagram HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut kept_alive = connect_from(LOCAL, server.addr).unwrap();
+    let health = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_eq!(status_of(&mut kept_alive, health, b"", Duration::from_secs(2)), Some(200));
     assert!(closed_within(&mut idle, Duration::from_secs(3)), "an idle connection is closed");
+    assert!(closed_within(&mut kept_alive, Duration::from_secs(1)), "and so is an idle keep-alive one");
     assert!(closed_within(&mut slow_head, Duration::from_secs(1)), "a head that never ends is cut");
     let mut slow_body = connect_from(LOCAL, server.addr).unwrap();
     let head = "POST /webhooks/instagram HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
