@@ -2,11 +2,11 @@
 //! never a typo turned into a file), secrets at rest (private files, sealed tokens, a private compile cache), the
 //! Graph override said at start, and the client's address in the logs.
 
-use messenger_test_support::raw::connect_from;
+use messenger_test_support::raw::{KillOnDrop, connect_from};
 use messenger_test_support::{APP_SECRET, free_port, http_client_with_timeout};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn harness() -> Command {
@@ -16,11 +16,11 @@ fn harness() -> Command {
 }
 
 /// `serve` on a free port, run by `sh` so a descriptor limit can be set first; waits until it answers.
-fn serve(dir: &Path, ulimit: Option<u32>, extra: &[&str], env: &[(&str, &str)]) -> (Child, u16) {
+fn serve(dir: &Path, ulimit: Option<u32>, extra: &[&str], env: &[(&str, &str)]) -> (KillOnDrop, u16) {
     let port = free_port();
     let binary = env!("CARGO_BIN_EXE_messenger-harness");
     let limit = ulimit.map_or(String::new(), |n| format!("ulimit -n {n} && "));
-    let mut child = {
+    let child = {
         let mut sh = Command::new("sh");
         sh.current_dir(dir)
             .args(["-c", &format!("{limit}exec \"$0\" serve --addr 127.0.0.1:{port} \"$@\""), binary])
@@ -35,16 +35,19 @@ fn serve(dir: &Path, ulimit: Option<u32>, extra: &[&str], env: &[(&str, &str)]) 
             .stderr(Stdio::piped());
         sh.spawn().unwrap()
     };
+    let mut child = KillOnDrop(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while ureq::get(format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "serve exited: {}", stderr_of(&mut child));
+        assert!(child.0.try_wait().unwrap().is_none(), "serve exited: {}", stderr_of(&mut child));
         assert!(Instant::now() < deadline, "serve did not come up");
         std::thread::sleep(Duration::from_millis(20));
     }
     (child, port)
 }
 
-fn stderr_of(child: &mut Child) -> String {
+/// Stops the server and gives what it logged.
+fn stderr_of(child: &mut KillOnDrop) -> String {
+    let child = &mut child.0;
     let _ = child.kill();
     let _ = child.wait();
     let mut text = String::new();

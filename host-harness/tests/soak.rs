@@ -4,7 +4,7 @@
 //! Every signed delivery must be acknowledged and stored once, `/healthz` must answer throughout, and the server's
 //! resident memory must come back to within 20% of where it started.
 
-use messenger_test_support::raw::{connect_from, post_from, rss_kib};
+use messenger_test_support::raw::{KillOnDrop, connect_from, post_from, rss_kib};
 use messenger_test_support::{APP_SECRET, FakeGraph, free_port, graph_fixture, http_client_with_timeout, sign};
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -57,7 +57,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
     });
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_messenger-harness"))
+    let server = Command::new(env!("CARGO_BIN_EXE_messenger-harness"))
         .current_dir(dir.path())
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--db", "soak.db", "--graph-url", &graph.url()])
         .env("MESSENGER_APP_SECRET", APP_SECRET)
@@ -68,6 +68,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut server = KillOnDrop(server);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let agent = http_client_with_timeout(Some(Duration::from_secs(15)));
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -100,7 +101,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
         );
     }
     std::thread::sleep(Duration::from_secs(3));
-    let start_kib = rss_kib(server.id());
+    let start_kib = rss_kib(server.0.id());
 
     let stop = Arc::new(AtomicBool::new(false));
     let peak_kib = Arc::new(AtomicU64::new(start_kib));
@@ -144,7 +145,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
     }));
     // /healthz throughout, and the server's memory.
     let health = Arc::new(Mutex::new((0u32, 0u32, Duration::ZERO)));
-    let (record, peak, pid) = (health.clone(), peak_kib.clone(), server.id());
+    let (record, peak, pid) = (health.clone(), peak_kib.clone(), server.0.id());
     load.push(until_stopped(&stop, move || {
         let agent = http_client_with_timeout(Some(Duration::from_secs(2)));
         let started = Instant::now();
@@ -201,9 +202,9 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
         thread.join().unwrap();
     }
     std::thread::sleep(Duration::from_secs(4));
-    let end_kib = rss_kib(server.id());
-    let _ = server.kill();
-    let _ = server.wait();
+    let end_kib = rss_kib(server.0.id());
+    let _ = server.0.kill();
+    let _ = server.0.wait();
 
     let output = Command::new(env!("CARGO_BIN_EXE_messenger-harness"))
         .args(["events", "--db"])

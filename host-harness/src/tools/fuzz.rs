@@ -128,11 +128,16 @@ fn random_time(rng: &mut Rng) -> u64 {
 /// A time as the REQUEST and LINK JSON carry it, often malformed: cut, with a multi-byte character inside, a
 /// strange offset, out-of-range fields, or not a string at all.
 fn malformed_time(rng: &mut Rng) -> String {
-    let mut time: Vec<char> = "2026-11-24T10:00:00.123+09:00".chars().collect();
+    let base =
+        ["2026-11-24T10:00:00.123+09:00", "2026-11-24T10:00:00Z", "2026-11-24T10:00:0éZ", "2026-11-24T10:00:00+0é00"];
+    let mut time: Vec<char> = base[rng.below(base.len())].chars().collect();
+    let wide = ['é', '가', '\u{1f44d}', '\u{301}', '０'];
     for _ in 0..rng.below(3) {
         let at = rng.below(time.len() + 1);
-        match rng.below(5) {
-            0 => time.insert(at, ['é', '가', '\u{1f44d}', '\u{301}', '０'][rng.below(5)]),
+        match rng.below(6) {
+            0 => time.insert(at, wide[rng.below(wide.len())]),
+            // In place of one character: the fields around it keep their places, so the parser reaches it.
+            5 if at < time.len() => time[at] = wide[rng.below(wide.len())],
             1 => time.truncate(at),
             2 if at < time.len() => time[at] = char::from(b'0' + rng.below(10) as u8),
             3 if at < time.len() => time[at] = ['Z', 'z', '+', '-', ':', '.', ' ', 'T'][rng.below(8)],

@@ -67,3 +67,13 @@ pub fn post_from(from: Ipv4Addr, to: SocketAddr, path: &str, headers: &[(&str, &
     head.push_str("\r\n");
     status_of(&mut stream, &head, body, Duration::from_secs(10))
 }
+
+/// A child process (a `serve` under test), killed when dropped: also when the test fails first.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
