@@ -233,7 +233,8 @@ impl Database {
         Ok(result)
     }
 
-    /// Runs `op`, which only reads, in a transaction that takes no write lock.
+    /// Runs `op`, which only reads, without taking a write lock (on PostgreSQL each statement on its own, in
+    /// autocommit: no snapshot spans two statements).
     pub fn read<R>(&self, namespace: &Namespace, op: impl FnOnce(&Session) -> Result<R>) -> Result<R> {
         let session = Session::direct(self.clone(), namespace.clone(), self.backend.begin(false)?);
         let result = op(&session)?;

@@ -99,10 +99,14 @@ impl r2d2::ManageConnection for Manager {
 }
 
 impl Backend for Postgres {
-    fn begin(&self, _write: bool) -> Result<Box<dyn Transaction>> {
+    /// Reads run in autocommit, one statement each (a component call's reads, the journal's single-statement
+    /// reads): no BEGIN and COMMIT round trips around every one.
+    fn begin(&self, write: bool) -> Result<Box<dyn Transaction>> {
         let mut conn = self.pool.get().with_context(|| format!("no connection to {}", self.what))?;
-        conn.client.batch_execute("BEGIN")?;
-        Ok(Box::new(PgTx { conn: Some(conn) }))
+        if write {
+            conn.client.batch_execute("BEGIN")?;
+        }
+        Ok(Box::new(PgTx { conn: Some(conn), open: write }))
     }
 
     fn describe(&self) -> String {
@@ -112,6 +116,8 @@ impl Backend for Postgres {
 
 struct PgTx {
     conn: Option<r2d2::PooledConnection<Manager>>,
+    /// A transaction was begun (else each statement commits by itself).
+    open: bool,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -149,6 +155,9 @@ impl PgTx {
 
     fn end(mut self: Box<Self>, how: &str) -> Result<()> {
         let mut conn = self.conn.take().expect("a transaction ends once");
+        if !self.open {
+            return Ok(());
+        }
         Ok(conn.client.batch_execute(how)?)
     }
 }
@@ -156,7 +165,7 @@ impl PgTx {
 impl Drop for PgTx {
     fn drop(&mut self) {
         // Dropped without commit (a trap, a panic): its writes are discarded before the connection is reused.
-        if let Some(conn) = self.conn.as_mut() {
+        if let Some(conn) = self.conn.as_mut().filter(|_| self.open) {
             let _ = conn.client.batch_execute("ROLLBACK");
         }
     }
