@@ -186,7 +186,7 @@ async fn handle(
     let mut response = if declared.is_some_and(|length| length > limits.max_body as u64) {
         tracing::warn!(request_id = id.0, client = %peer, declared, "declared body over the cap: 413 before reading it");
         drain_briefly(Body::new(request.into_body()));
-        super::routes::error(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "the body is over 1 MiB")
+        super::answer::error(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "the body is over 1 MiB")
     } else {
         request.extensions_mut().insert(ClientAddr(peer));
         request.extensions_mut().insert(id);
@@ -194,7 +194,7 @@ async fn handle(
             Ok(Ok(response)) => response,
             Err(_) => {
                 tracing::warn!(request_id = id.0, client = %peer, "request deadline passed: 503");
-                super::routes::error(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long; retry")
+                super::answer::error(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long; retry")
             }
         }
     };

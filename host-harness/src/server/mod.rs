@@ -4,6 +4,7 @@
 //! the expiry scheduler.
 
 mod admission;
+mod answer;
 mod app;
 mod background;
 mod conn;

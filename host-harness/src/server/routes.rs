@@ -3,6 +3,7 @@
 //! store, so forged posts cost one HMAC each and starve nothing. A 500 says which request failed, never why: the
 //! detail is in the log, under the same request id.
 
+use super::answer::error;
 use super::app::App;
 use super::conn::{ClientAddr, RequestId};
 use crate::clock::now_ms;
@@ -26,10 +27,6 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/api/messages/{id}", get(reply_status))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(app)
-}
-
-pub(super) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
 }
 
 /// A 500 that names the request, not the cause: the cause is logged under the same id.
