@@ -44,18 +44,30 @@ impl Sealer {
         Ok(Self { key: LessSafeKey::new(key), random: SystemRandom::new() })
     }
 
-    /// The key in `path`, or a new random one written there (0600, created exclusively) when there is none.
+    /// The key in `path`, or a new random one written there (0600) when there is none. The new key is written
+    /// whole to a temporary file first and linked into place, which fails if another process got there first: then
+    /// its key is the one used.
     pub fn from_key_file(path: &Path) -> Result<(Self, bool)> {
-        match std::fs::read_to_string(path) {
-            Ok(hex) => Ok((Self::from_hex(&hex).with_context(|| format!("reading {}", path.display()))?, false)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut bytes = [0u8; 32];
-                SystemRandom::new().fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness for a token key"))?;
-                let hex = messenger_core::hex::encode(&bytes);
-                crate::store::files::write_private(path, hex.as_bytes(), true)?;
-                Ok((Self::from_bytes(&bytes)?, true))
-            }
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        let read = |path: &Path| -> Result<Self> {
+            let hex = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Self::from_hex(&hex).with_context(|| format!("reading {}", path.display()))
+        };
+        if path.exists() {
+            return Ok((read(path)?, false));
+        }
+        let mut bytes = [0u8; 32];
+        let random = SystemRandom::new();
+        random.fill(&mut bytes).map_err(|_| anyhow::anyhow!("no randomness for a token key"))?;
+        let mut nonce = [0u8; 8];
+        random.fill(&mut nonce).map_err(|_| anyhow::anyhow!("no randomness"))?;
+        let temp = path.with_extension(format!("tmp-{}", messenger_core::hex::encode(&nonce)));
+        crate::store::files::write_private(&temp, messenger_core::hex::encode(&bytes).as_bytes(), true)?;
+        let linked = std::fs::hard_link(&temp, path);
+        let _ = std::fs::remove_file(&temp);
+        match linked {
+            Ok(()) => Ok((Self::from_bytes(&bytes)?, true)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((read(path)?, false)),
+            Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
         }
     }
 
