@@ -1,30 +1,31 @@
 //! What every request and background task of one server shares.
 
 use super::ServeConfig;
+use super::admission::Admission;
 use crate::harness::Harness;
 use crate::outbox::Outbox;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::Semaphore;
 
 pub(super) struct App {
     pub harness: Arc<Harness>,
     pub outbox: Outbox,
     pub config: ServeConfig,
-    pub permits: Arc<Semaphore>,
-    requests: AtomicU64,
+    /// Bodies being read or held, whatever the route: bounds the memory requests can pin.
+    pub bodies: Arc<Admission>,
+    /// Deliveries in flight, taken only once the signature checks: forged posts never hold one.
+    pub webhooks: Arc<Admission>,
+    /// Replies in flight, apart from the deliveries, so neither starves the other.
+    pub replies: Arc<Admission>,
 }
 
 impl App {
     pub fn new(harness: Harness, config: ServeConfig) -> Self {
         let outbox =
-            Outbox::new(harness.database().clone(), harness.namespace().clone(), config.node.clone(), config.lease);
-        let permits = Arc::new(Semaphore::new(config.queue_limit));
-        Self { harness: Arc::new(harness), outbox, config, permits, requests: AtomicU64::new(0) }
-    }
-
-    /// A number for the logs of one request.
-    pub fn next_request_id(&self) -> u64 {
-        self.requests.fetch_add(1, Ordering::Relaxed)
+            Outbox::new(harness.database().clone(), harness.namespace().clone(), config.node.clone(), config.lease)
+                .with_limits(config.outbox_limits);
+        let bodies = Admission::new("bodies", config.max_bodies, config.max_bodies / 4);
+        let webhooks = Admission::new("deliveries", config.queue_limit, config.queue_limit / 2);
+        let replies = Admission::new("replies", config.api_limit, config.api_limit / 2);
+        Self { harness: Arc::new(harness), outbox, config, bodies, webhooks, replies }
     }
 }

@@ -53,6 +53,7 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         ) WITHOUT ROWID;",
     },
     Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+    Migration { version: 3, sql: OUTBOX_SETTLED_AT },
 ];
 
 /// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
@@ -104,12 +105,19 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         );",
     },
     Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+    Migration { version: 3, sql: OUTBOX_SETTLED_AT },
 ];
 
 /// Version 2, the same on both engines: the client's idempotency key of a reply, unique per channel, so a reply
 /// submitted again (after a lost answer) is found instead of queued twice.
 const OUTBOX_REQUEST_KEY: &str = "ALTER TABLE outbox ADD COLUMN request_key TEXT;
     CREATE UNIQUE INDEX outbox_request_key ON outbox (namespace, request_key) WHERE request_key IS NOT NULL;";
+
+/// Version 3, the same on both engines: when a reply was settled for good, so settled rows can be purged after
+/// the retention period instead of piling up.
+const OUTBOX_SETTLED_AT: &str = "ALTER TABLE outbox ADD COLUMN settled_at BIGINT;
+    CREATE INDEX outbox_settled ON outbox (namespace, settled_at) WHERE status <> 'pending';
+    CREATE INDEX outbox_by_status ON outbox (namespace, status);";
 
 pub const KV_GET: &str = "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2";
 pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
@@ -143,7 +151,13 @@ pub const CLAIM_DUE: &str = "UPDATE outbox SET lease_holder = ?3, lease_expires_
 pub const MARK_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = TRUE, plan = ?3 WHERE id = ?1 AND lease_holder = ?2";
 /// Settling gives the lease back; it only counts from the node that holds it.
 pub const SETTLE: &str = "UPDATE outbox SET status = ?3, plan = ?4, attempts = ?5, next_attempt_at = ?6, report = ?7,
-    in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_holder = ?2";
+    in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL, settled_at = ?8 WHERE id = ?1 AND lease_holder = ?2";
+/// What the queue holds that is still to send: rows, and bytes of plans.
+pub const PENDING_LOAD: &str = "SELECT count(*), coalesce(sum(length(plan)), 0) FROM outbox
+    WHERE namespace = ?1 AND status = 'pending'";
+/// Settled rows older than the retention period (rows settled before version 3 count as old).
+pub const PURGE_SETTLED: &str = "DELETE FROM outbox WHERE namespace = ?1 AND status <> 'pending'
+    AND coalesce(settled_at, 0) < ?2";
 pub const OUTBOX_STATUS: &str = "SELECT status, attempts, report FROM outbox WHERE id = ?1 AND namespace = ?2";
 
 pub const LAST_NOTICE: &str = "SELECT noticed_at FROM notices WHERE namespace = ?1 AND account_id = ?2";

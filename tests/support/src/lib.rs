@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod pg;
+pub mod raw;
 
 pub use pg::free_port;
 
