@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Host } from '../src/host.js';
 
 export const HOST_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const REPO = path.resolve(HOST_DIR, '../..');
@@ -35,6 +37,23 @@ export async function startFakeGraph() {
       child.kill();
     },
   };
+}
+
+/**
+ * Registers hooks that start the fake Graph and load a `Host` on it before the tests of the current scope, and stop
+ * both after them. The returned object holds `graph` and `host` once they are started.
+ */
+export function hostOnFakeGraph() {
+  const started = {};
+  before(async () => {
+    started.graph = await startFakeGraph();
+    started.host = await Host.load({ graphUrl: started.graph.url });
+  });
+  after(() => {
+    started.host.close();
+    started.graph.stop();
+  });
+  return started;
 }
 
 export const webhook = (name) => fs.readFileSync(path.join(FIXTURES, 'webhooks', name));

@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { Host } from '../src/host.js';
+import { before, describe, test } from 'node:test';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, Store, StorageFailure, namespace } from '../src/storage.js';
-import { ACCESS_TOKEN, APP_SECRET, signatures, startFakeGraph, webhook } from './helpers.js';
+import { ACCESS_TOKEN, APP_SECRET, signatures, hostOnFakeGraph, webhook } from './helpers.js';
 
 const bytes = (text) => new TextEncoder().encode(text);
 const text = (value) => (value === undefined ? undefined : new TextDecoder().decode(value));
@@ -97,8 +96,7 @@ describe('storage semantics', () => {
 });
 
 describe('one transaction per export call', () => {
-  let graph;
-  let base;
+  const started = hostOnFakeGraph();
   const batch = () => ({
     headers: [['X-Hub-Signature-256', signatures()['batch-multi-entry.json']]],
     body: webhook('batch-multi-entry.json'),
@@ -106,7 +104,7 @@ describe('one transaction per export call', () => {
   });
   /** A host on a fresh store whose storage import fails on its `nth` write, as `fail` says. */
   async function failingHost(nth, fail) {
-    const host = base.withStore(await Store.open());
+    const host = started.host.withStore(await Store.open());
     host.provision('channel/access-token', ACCESS_TOKEN);
     let writes = 0;
     host.storageHook = (storage) => {
@@ -118,17 +116,8 @@ describe('one transaction per export call', () => {
     };
     return host;
   }
-  before(async () => {
-    graph = await startFakeGraph();
-    base = await Host.load({ graphUrl: graph.url });
-  });
-  after(() => {
-    base.close();
-    graph.stop();
-  });
-
   test('committed when the call answers ok', async () => {
-    const host = base.withStore(await Store.open());
+    const host = started.host.withStore(await Store.open());
     const events = host.translate(batch(), { appSecret: APP_SECRET });
     assert.equal(events.length, 6);
     assert.ok(host.store.rowCount() >= 6, 'each item marked seen');
@@ -158,7 +147,7 @@ describe('one transaction per export call', () => {
   });
 
   test('jco poisons an instance on a wasm trap, but not when an import throws: a fresh instance per call', async () => {
-    const host = base.withStore(await Store.open());
+    const host = started.host.withStore(await Store.open());
     const session = host.store.begin(host.namespace);
     let fault;
     host.storageHook = (storage) => ({
@@ -190,7 +179,7 @@ describe('one transaction per export call', () => {
   });
 
   test('a refusal before any write (bad signature) stores nothing', async () => {
-    const host = base.withStore(await Store.open());
+    const host = started.host.withStore(await Store.open());
     const delivery = { ...batch(), headers: [['x-hub-signature-256', `sha256=${'0'.repeat(64)}`]] };
     assert.throws(() => host.translate(delivery, { appSecret: APP_SECRET }), (e) => e.info.code === 'bad-signature');
     assert.equal(host.store.rowCount(), 0);
