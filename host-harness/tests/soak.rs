@@ -19,10 +19,8 @@ const MEMORY_SLACK: f64 = 1.2;
 
 fn signed(i: usize) -> (String, Vec<u8>) {
     let mid = format!("soak-mid-{i:04}");
-    let body = serde_json::json!({"object": "instagram", "entry": [{"time": 1, "id": "17841400000000001", "messaging": [{
-        "sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"}, "timestamp": 1_794_474_843_512u64 + i as u64,
-        "message": {"mid": mid, "text": format!("soak {i}")}}]}]});
-    (mid, serde_json::to_vec(&body).unwrap())
+    let body = messenger_test_support::text_delivery(&mid, i, &format!("soak {i}"));
+    (mid, body)
 }
 
 fn reply() -> Vec<u8> {
