@@ -141,11 +141,6 @@ impl Outbox {
         self.database.transaction(&self.namespace, |s| s.journal(|tx, ns| tx.purge_settled(ns, before)))
     }
 
-    /// This node's view of the same queue under another name (tests play several nodes).
-    pub fn as_node(&self, node: &str) -> Self {
-        Self { node: node.into(), ..self.clone() }
-    }
-
     /// Queues a reply due at `next_attempt_at`, and gives its id.
     pub fn enqueue(&self, plan: &SendPlan, next_attempt_at: u64) -> Result<i64> {
         Ok(self.insert(plan, sql_time(next_attempt_at), None, None)?.0)
