@@ -53,6 +53,11 @@ impl EgressPolicy {
         Ok(self)
     }
 
+    /// The Graph override's `scheme://host[:port]`, when one is set (safe to log: no credentials, path or query).
+    pub fn graph_origin(&self) -> Option<String> {
+        self.graph_url.as_ref().map(|uri| origin_of(&uri.to_string()))
+    }
+
     /// The URL to really connect to, or why the request is refused.
     pub fn route(&self, url: &str) -> Result<String, HttpError> {
         if !url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")) {
@@ -99,6 +104,10 @@ impl HttpClient {
             .proxy(None)
             .build();
         Self { agent: config.into(), policy, denied: Default::default() }
+    }
+
+    pub fn policy(&self) -> &EgressPolicy {
+        &self.policy
     }
 
     /// The requests the egress policy refused, as `<reason>: <scheme://host>` (never a path, query or token).

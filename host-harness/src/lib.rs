@@ -25,10 +25,10 @@ pub mod tools;
 pub use clock::{node_name, now_ms};
 pub use egress::EgressPolicy;
 pub use harness::{AccountOverview, CallError, Harness, HarnessConfig, Outcome, RetryPolicy, Selection};
-pub use outbox::{Outbox, Queued, ReplyStatus, StoredReply, Submitted};
+pub use outbox::{Outbox, QueueFull, QueueLimits, Queued, ReplyStatus, StoredReply, Submitted};
 pub use runtime::limits::Limits;
 pub use server::{ApiKey, ForwardConfig, Retention, ServeConfig, ServerHandle, forward_cursor, spawn as serve};
-pub use store::{Database, Namespace, Session, feed, journal, retention};
+pub use store::{Conflict, Database, Namespace, Sealer, Session, Tokens, Writes, feed, journal, retention};
 
 /// Where the build put the component.
 pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");

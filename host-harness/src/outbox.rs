@@ -82,6 +82,39 @@ pub struct Settled {
     pub report: Vec<ReportLine>,
 }
 
+/// How much the queue may hold. Past `max_pending` replies (or `max_pending_bytes` of plans) still to send, a new
+/// reply is refused (`QueueFull`; serve answers 503) instead of the store growing without bound; replies settled
+/// for good keep only their report, and are deleted `retention` after they settled.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueLimits {
+    pub max_pending: u64,
+    pub max_pending_bytes: u64,
+    pub retention: Duration,
+}
+
+impl Default for QueueLimits {
+    fn default() -> Self {
+        Self { max_pending: 10_000, max_pending_bytes: 64 << 20, retention: Duration::from_secs(7 * 86_400) }
+    }
+}
+
+/// The queue holds as much as it may: nothing was queued.
+#[derive(Debug)]
+pub struct QueueFull(pub String);
+
+impl std::fmt::Display for QueueFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the reply queue is full ({}); retry later", self.0)
+    }
+}
+
+impl std::error::Error for QueueFull {}
+
+/// Whether `error` is the queue refusing a reply for being full.
+pub fn is_full(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.is::<QueueFull>())
+}
+
 /// The queue of one channel, as one node sees it.
 #[derive(Clone)]
 pub struct Outbox {
@@ -89,17 +122,23 @@ pub struct Outbox {
     namespace: Namespace,
     node: String,
     lease: Duration,
+    limits: QueueLimits,
 }
 
 impl Outbox {
     /// `node` names this process in claims; `lease` is how long a claim is its own (longer than any send).
     pub fn new(database: Database, namespace: Namespace, node: impl Into<String>, lease: Duration) -> Self {
-        Self { database, namespace, node: node.into(), lease }
+        Self { database, namespace, node: node.into(), lease, limits: QueueLimits::default() }
     }
 
-    /// This node's view of the same queue under another name (tests play several nodes).
-    pub fn as_node(&self, node: &str) -> Self {
-        Self { node: node.into(), ..self.clone() }
+    pub fn with_limits(self, limits: QueueLimits) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// Deletes the replies settled longer ago than the retention period; how many.
+    pub fn purge(&self, now: u64) -> Result<u64> {
+        let before = sql_time(now.saturating_sub(self.limits.retention.as_millis() as u64));
+        self.database.transaction(&self.namespace, |s| s.journal(|tx, ns| tx.purge_settled(ns, before)))
     }
 
     /// Queues a reply due at `next_attempt_at`, and gives its id.
@@ -126,16 +165,37 @@ impl Outbox {
     ) -> Result<(i64, bool)> {
         let plan = serde_json::to_string(plan)?;
         let reply = NewReply { plan: &plan, next_attempt_at, request_key, lease };
+        let limits = self.limits;
         self.database.transaction(&self.namespace, |s| {
-            s.journal(|tx, ns| match (tx.enqueue(ns, &reply)?, request_key) {
-                (Some(id), _) => Ok((id, true)),
-                (None, Some(key)) => {
-                    let id = tx.enqueued_by_key(ns, key)?;
-                    Ok((id.ok_or_else(|| anyhow::anyhow!("a reply keyed {key:?} vanished while queueing"))?, false))
+            s.journal(|tx, ns| {
+                if let Some(key) = request_key
+                    && let Some(id) = tx.enqueued_by_key(ns, key)?
+                {
+                    return Ok((id, false));
                 }
-                (None, None) => anyhow::bail!("queueing a reply inserted nothing"),
+                let (rows, bytes) = tx.pending_load(ns)?;
+                if rows >= limits.max_pending || bytes.saturating_add(plan.len() as u64) > limits.max_pending_bytes {
+                    return Err(QueueFull(format!("{rows} replies, {bytes} bytes pending")).into());
+                }
+                Self::enqueue_row(tx, ns, &reply, request_key)
             })
         })
+    }
+
+    fn enqueue_row(
+        tx: &mut dyn crate::store::JournalTransaction,
+        ns: &str,
+        reply: &NewReply,
+        request_key: Option<&str>,
+    ) -> Result<(i64, bool)> {
+        match (tx.enqueue(ns, reply)?, request_key) {
+            (Some(id), _) => Ok((id, true)),
+            (None, Some(key)) => {
+                let id = tx.enqueued_by_key(ns, key)?;
+                Ok((id.ok_or_else(|| anyhow::anyhow!("a reply keyed {key:?} vanished while queueing"))?, false))
+            }
+            (None, None) => anyhow::bail!("queueing a reply inserted nothing"),
+        }
     }
 
     /// Claims up to `limit` replies due at `now`: no other node sends them until the lease runs out. A row whose
@@ -187,18 +247,24 @@ impl Outbox {
         report: &[ReportLine],
     ) -> Result<bool> {
         let report = serde_json::to_string(report)?;
-        let settlement = Settlement { status: status.as_str(), plan, attempts, next_attempt_at, report: &report };
+        // Settled for good, a reply keeps its report only: its text is no longer needed, nor kept.
+        let (plan, settled_at) = match status {
+            ReplyStatus::Pending => (plan, None),
+            _ => ("{}", Some(sql_time(now_ms()))),
+        };
+        let settlement =
+            Settlement { status: status.as_str(), plan, attempts, next_attempt_at, report: &report, settled_at };
         self.database.transaction(&self.namespace, |s| s.journal(|tx, _| tx.settle(id, &self.node, &settlement)))
     }
 
-    /// A queued reply's status, attempts and report.
     /// How many replies of this channel are queued and not settled.
-    pub fn pending_count(&self) -> Result<i64> {
-        self.database.transaction(&self.namespace, |s| s.journal(|tx, ns| tx.outbox_pending(ns)))
+    pub fn pending_count(&self) -> Result<u64> {
+        self.database.read(&self.namespace, |s| s.journal(|tx, ns| tx.pending_load(ns)).map(|(rows, _)| rows))
     }
 
+    /// A queued reply's status, attempts and report.
     pub fn status(&self, id: i64) -> Result<Option<StoredReply>> {
-        let row = self.database.transaction(&self.namespace, |s| s.journal(|tx, ns| tx.outbox_status(ns, id)))?;
+        let row = self.database.read(&self.namespace, |s| s.journal(|tx, ns| tx.outbox_status(ns, id)))?;
         let Some((status, attempts, report)) = row else { return Ok(None) };
         let status = serde_json::from_value(Value::String(status.clone()))
             .map_err(|_| anyhow::anyhow!("reply {id} has an unknown status {status:?}"))?;

@@ -30,10 +30,8 @@ fn start(port: u16, db: impl AsRef<std::ffi::OsStr>) -> Child {
 
 fn delivery(i: usize) -> (String, Vec<u8>) {
     let mid = format!("crash-mid-{i:04}");
-    let body = serde_json::json!({"object": "instagram", "entry": [{"time": 1, "id": "17841400000000001", "messaging": [{
-        "sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"}, "timestamp": 1_794_474_843_512u64 + i as u64,
-        "message": {"mid": mid, "text": format!("message {i}")}}]}]});
-    (mid, serde_json::to_vec(&body).unwrap())
+    let body = messenger_test_support::text_delivery(&mid, i, &format!("message {i}"));
+    (mid, body)
 }
 
 #[test]

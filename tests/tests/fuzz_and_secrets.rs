@@ -24,6 +24,18 @@ fn a_short_fuzz_pass_never_traps_or_panics() {
     );
 }
 
+#[test]
+fn the_fuzzer_drives_the_request_link_and_header_parsers_without_a_panic() {
+    // Malformed times (a multi-byte character inside `2026-11-24T10:00:0éZ` once panicked the host), numbers and
+    // headers through outbound::parse_request, expiry::parse_link and the server's header and query reading.
+    let graph = FakeGraph::with_profiles();
+    let harness = harness(Database::in_memory().unwrap(), &graph);
+    let report = messenger_harness::tools::fuzz::run(&harness, &[], 3_000, 7);
+    assert!(report.passed(), "{report:#?}");
+    assert!(report.refused.contains_key("invalid-request"), "malformed REQUEST and LINK JSON were refused: {report:?}");
+    assert!(report.ok > 0, "{report:?}");
+}
+
 /// Secrets of every kind, used through the scenarios below; none may appear in any output.
 const SECRETS: [&str; 5] = [APP_SECRET, ACCESS_TOKEN, "verify-token-7f", "link-app-secret-3c", "page-token-secret-a"];
 

@@ -232,3 +232,20 @@ fn tls_is_used_when_offered_and_a_named_ca_is_enforced() {
     let refused = Database::connect_with_ca(&url, 1, Some(&other.path().join("other.crt"))).err().unwrap();
     assert!(format!("{refused:#}").contains("certificate"), "{refused:#}");
 }
+
+#[test]
+fn a_buffered_call_that_lost_a_race_on_postgres_commits_nothing() {
+    // A component call's writes wait in its session; at commit PostgreSQL decides its insert-if-absent again.
+    let postgres = Postgres::start();
+    let url = postgres.create_database("buffered");
+    let nodes = [Database::connect(&url, 2).unwrap(), Database::connect(&url, 2).unwrap()];
+    let calls = nodes.each_ref().map(|db| db.begin_call(namespace("c1"), messenger_harness::Writes::Buffered));
+    for call in &calls {
+        assert!(call.insert_if_absent("seen/1", b"in").unwrap());
+        call.set("note", b"x").unwrap();
+    }
+    let [first, second] = calls;
+    first.commit().unwrap();
+    let lost = second.commit().unwrap_err();
+    assert!(lost.chain().any(|e| e.is::<messenger_harness::Conflict>()), "{lost:#}");
+}

@@ -146,3 +146,42 @@ fn wasi_grants_no_environment_arguments_or_files() {
     let Err(CallError::Rejected(report)) = run(&harness, "wasi") else { panic!("the guest reports what it got") };
     assert_eq!(report.message, "env=0 args=0 files=false");
 }
+
+#[test]
+fn a_write_flood_is_stopped_at_the_per_call_write_cap_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    // The guest-time deadline far away: only the write cap may stop it.
+    let harness = hostile(Database::open(&path, 1).unwrap(), |c| {
+        c.limits.max_written_bytes = 4 << 20;
+        c.limits.call_deadline = Duration::from_secs(60);
+    });
+    assert_fault(run(&harness, "write-flood"), "wrote more");
+    assert!(stored_rows(&path).is_empty(), "nothing of the flood was stored");
+    assert_eq!(run(&harness, "fine").unwrap(), vec![]);
+}
+
+#[test]
+fn a_loop_of_host_calls_is_stopped_at_the_per_call_cap() {
+    let harness = hostile(Database::in_memory().unwrap(), |c| {
+        c.limits.max_host_calls = 1_000;
+        c.limits.call_deadline = Duration::from_secs(60);
+    });
+    assert_fault(run(&harness, "import-flood"), "host calls");
+}
+
+#[test]
+fn time_waiting_on_graph_counts_toward_the_wall_clock_limit() {
+    let graph = FakeGraph::start(|_| {
+        std::thread::sleep(Duration::from_millis(300));
+        (200, "{}".into())
+    });
+    let harness = hostile(Database::in_memory().unwrap(), |c| {
+        c.limits.call_wall_clock = Duration::from_secs(1);
+        c.limits.call_deadline = Duration::from_secs(60);
+        c.egress = messenger_harness::EgressPolicy::default().with_graph_url(&graph.url()).unwrap();
+    });
+    let started = Instant::now();
+    assert_fault(run(&harness, "egress-loop https://graph.facebook.com/v23.0/me"), "wall-clock");
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped after {:?}", started.elapsed());
+}

@@ -14,7 +14,7 @@ mod serve;
 
 use crate::egress::EgressPolicy;
 use crate::harness::{CallError, Harness, HarnessConfig};
-use crate::store::Database;
+use crate::store::{self, Database};
 use clap::{Parser, Subcommand};
 use messenger_core::{ConnectorError, keys};
 use std::io::Read;
@@ -32,7 +32,8 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     component: Option<PathBuf>,
     /// The store: a SQLite path, or a `postgres://user@host:port/db` URL for the store several serve nodes
-    /// share [default: in memory for one-shot commands; ./data/connector.db for serve].
+    /// share [default: MESSENGER_DB_URL; else in memory for one-shot commands, ./data/connector.db for serve]. A
+    /// URL with a password goes in MESSENGER_DB_URL, never here: `ps` shows every argument.
     #[arg(long, global = true, value_name = "PATH|URL")]
     db: Option<String>,
     /// Send Graph API traffic to this base instead of Meta's hosts (tests point it at loopback).
@@ -97,7 +98,7 @@ impl From<CallError> for Failure {
         let exit = match error {
             CallError::Rejected(_) | CallError::Invalid(_) => 1,
             CallError::PluginFault(_) => 3,
-            CallError::Host(_) => 4,
+            CallError::Host(_) | CallError::Conflict(_) => 4,
         };
         Self { error: error.to_error_info(), exit, report: None }
     }
@@ -162,15 +163,57 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
 /// The harness the common flags give, on `--db` (in memory without it). A token from the environment serves
 /// every account of the channel that has none stored.
 fn harness(cli: &Cli) -> Result<Harness, Failure> {
-    let database = match &cli.db {
+    let spec = db_spec(cli)?;
+    let database = match &spec {
         Some(spec) => Database::from_spec(spec, 1)?,
         None => Database::in_memory()?,
     };
+    let database = database.with_tokens(token_policy(spec.as_deref(), None)?);
     let harness = Harness::new(harness_config(cli, database)?)?;
     if let Some(token) = env("MESSENGER_ACCESS_TOKEN") {
         harness.database().provision(harness.namespace().clone(), keys::CHANNEL_ACCESS_TOKEN, token.as_bytes())?;
     }
     Ok(harness)
+}
+
+/// The store the flags name (`--db`), else the environment's `MESSENGER_DB_URL`. A password on the command line
+/// is refused: every user of the machine can read it from `ps`.
+fn db_spec(cli: &Cli) -> Result<Option<String>, Failure> {
+    match &cli.db {
+        Some(spec) if store::has_password(spec) => Err(Failure::input(
+            "invalid-argument",
+            format!(
+                "--db {} carries a password, which `ps` shows to anyone: put the URL in MESSENGER_DB_URL instead",
+                store::redact(spec)
+            ),
+        )),
+        Some(spec) => Ok(Some(spec.clone())),
+        None => Ok(env("MESSENGER_DB_URL")),
+    }
+}
+
+/// How tokens are kept at rest. Under MESSENGER_TOKEN_KEY (or the config's `token-key`), 64 hex digits, when
+/// set. Without one: on a SQLite file, under a key generated once beside it (`<db>.key`, 0600), so a copy of the
+/// database alone (a backup, a dump) reveals no token; on PostgreSQL, tokens are refused, since a shared store needs a
+/// key every node holds; in memory (one-shot commands), as given, since nothing is at rest.
+fn token_policy(spec: Option<&str>, configured: Option<String>) -> anyhow::Result<store::Tokens> {
+    use anyhow::Context;
+    use store::{Sealer, Tokens};
+    if let Some(hex) = env(store::sealing::KEY_ENV).or(configured) {
+        return Ok(Tokens::Sealed(Sealer::from_hex(&hex).context(store::sealing::KEY_ENV)?.into()));
+    }
+    Ok(match spec {
+        None => Tokens::Plain,
+        Some(spec) if store::looks_like_postgres(spec) => Tokens::Refused,
+        Some(path) => {
+            let key_file = PathBuf::from(format!("{path}.key"));
+            let (sealer, created) = Sealer::from_key_file(&key_file)?;
+            if created {
+                tracing::warn!(file = %key_file.display(), "no MESSENGER_TOKEN_KEY: tokens are sealed under a new key in this file; keep it with the database, apart from its backups");
+            }
+            Tokens::Sealed(sealer.into())
+        }
+    })
 }
 
 /// The harness settings the common flags give, on `database`.

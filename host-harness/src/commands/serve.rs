@@ -1,7 +1,7 @@
 //! `messenger-harness serve`: settings from a config file and the environment (never flags, for secrets), loud
 //! about what is missing, then serve until Ctrl-C or SIGTERM.
 
-use super::{Cli, Failure, env, harness_config, to_json};
+use super::{Cli, Failure, db_spec, env, harness_config, to_json, token_policy};
 use crate::harness::Harness;
 use crate::server::{self, ApiKey, ServeConfig};
 use crate::store::{self, Database};
@@ -38,6 +38,10 @@ struct ConfigFile {
     owners: Vec<String>,
     language: Option<String>,
     queue_limit: Option<usize>,
+    /// The store, when `--db` and MESSENGER_DB_URL name none (a file keeps a PostgreSQL password out of `ps`).
+    db_url: Option<String>,
+    /// The key tokens are sealed under (64 hex digits), when MESSENGER_TOKEN_KEY is not set.
+    token_key: Option<String>,
     #[serde(default)]
     api_keys: Vec<ApiKey>,
     forward_secret: Option<String>,
@@ -55,33 +59,43 @@ struct RetentionDays {
 }
 
 pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
-    let db = cli.db.clone().unwrap_or_else(|| DEFAULT_DB.to_owned());
-    if !store::is_postgres_url(&db)
-        && let Some(parent) = Path::new(&db).parent().filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    }
-    let database = Database::from_spec(&db, server::store_connections())?;
-    serve(Harness::new(harness_config(cli, database)?)?, args)?;
-    Ok(to_json(&serde_json::json!({"stopped": true})))
-}
-
-fn serve(harness: Harness, args: &ServeArgs) -> Result<()> {
-    let (addr, config_file) = (args.addr, args.config.as_deref());
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    let file: ConfigFile = match config_file {
+    let file: ConfigFile = match &args.config {
         Some(path) => {
             serde_json::from_slice(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
                 .with_context(|| format!("{} is not the serve config JSON", path.display()))?
         }
         None => ConfigFile::default(),
     };
+    let db = db_spec(cli)?.or(file.db_url.clone()).unwrap_or_else(|| DEFAULT_DB.to_owned());
+    if !store::looks_like_postgres(&db)
+        && let Some(parent) = Path::new(&db).parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        store::files::private_dir(parent)?;
+    }
+    let tokens = token_policy(Some(&db), file.token_key.clone())?;
+    if matches!(tokens, store::Tokens::Refused) {
+        tracing::warn!(
+            "no MESSENGER_TOKEN_KEY: tokens will not be stored in the shared database (set the same key on every node)"
+        );
+    }
+    let database = Database::from_spec(&db, server::store_connections())?.with_tokens(tokens);
+    let harness = Harness::new(harness_config(cli, database)?)?;
+    if let Some(origin) = harness.graph_override() {
+        // Every Graph request, with the access tokens (and the app secret when linking), goes there instead.
+        tracing::warn!(graph = %origin, "--graph-url: Graph traffic and its tokens go to this host, not to Meta's");
+    }
+    serve(harness, args, file)?;
+    Ok(to_json(&serde_json::json!({"stopped": true})))
+}
+
+fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
     let mut config = ServeConfig {
-        addr,
+        addr: args.addr,
         app_secret: env("MESSENGER_APP_SECRET").or(file.app_secret),
         verify_token: env("MESSENGER_VERIFY_TOKEN").or(file.verify_token),
         owners: env("MESSENGER_OWNERS")
@@ -106,11 +120,10 @@ fn serve(harness: Harness, args: &ServeArgs) -> Result<()> {
         config.queue_limit = limit.max(1);
     }
     if let Some(token) = env("MESSENGER_ACCESS_TOKEN").or(file.access_token) {
-        harness.database().provision(
-            harness.namespace().clone(),
-            messenger_core::keys::CHANNEL_ACCESS_TOKEN,
-            token.as_bytes(),
-        )?;
+        harness
+            .database()
+            .provision(harness.namespace().clone(), messenger_core::keys::CHANNEL_ACCESS_TOKEN, token.as_bytes())
+            .context("storing MESSENGER_ACCESS_TOKEN (a shared database needs MESSENGER_TOKEN_KEY to hold tokens)")?;
     }
     if config.app_secret.is_none() {
         tracing::warn!("MESSENGER_APP_SECRET is not set: every webhook POST will be refused (401) until it is");
@@ -129,6 +142,6 @@ fn serve(harness: Harness, args: &ServeArgs) -> Result<()> {
     }
     let (harness_db, node) = (harness.database().describe(), config.node.clone());
     let server = server::spawn(harness, config)?;
-    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, /api/*, GET /healthz");
+    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, /api/*, GET /metrics, GET /healthz");
     server.wait_for_signal()
 }

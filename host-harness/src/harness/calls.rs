@@ -28,6 +28,7 @@ impl Harness {
     ) -> Result<Vec<InboxEvent>, CallError> {
         let (wire, options) = (delivery.clone().mirror(), options.clone().mirror());
         self.call_then(
+            crate::store::Writes::Buffered,
             |store, plugin| {
                 let events = plugin.helpdesk_messenger_connector_inbound().call_translate(store, &wire, &options)?;
                 Ok(events.map(Mirror::<Vec<InboxEvent>>::mirror))
@@ -71,8 +72,12 @@ impl Harness {
     /// Sends a validated plan once (`outbound.send`); `send_with_retries` sends with retries.
     pub fn send_plan(&self, plan: &SendPlan, now: u64) -> Result<Vec<DeliveryStatus>, CallError> {
         let plan = plan.clone().mirror();
-        let statuses =
-            self.call(|store, plugin| plugin.helpdesk_messenger_connector_outbound().call_send(store, &plan, now))?;
+        // Write-through: what a send records happened in the world once its request went out (see store::session).
+        let statuses = self.call_then(
+            crate::store::Writes::WriteThrough,
+            |store, plugin| plugin.helpdesk_messenger_connector_outbound().call_send(store, &plan, now),
+            |_, _| Ok(()),
+        )?;
         Ok(statuses.mirror())
     }
 

@@ -13,7 +13,7 @@ use crate::egress::{EgressPolicy, HttpClient};
 use crate::runtime::bindings::{MessengerConnector, types};
 use crate::runtime::limits::{DEADLINE_EXCEEDED, Limits};
 use crate::runtime::{Runtime, State};
-use crate::store::{Database, Namespace, Session};
+use crate::store::{Conflict, Database, Namespace, Session, Writes};
 use anyhow::Result;
 use messenger_core::ConnectorError;
 use messenger_core::wire::Mirror;
@@ -34,6 +34,8 @@ pub enum CallError {
     PluginFault(String),
     /// The host failed (storage, instantiation).
     Host(anyhow::Error),
+    /// Another writer changed what the call decided on before it could commit; nothing was stored. Retryable.
+    Conflict(String),
 }
 
 impl CallError {
@@ -46,6 +48,7 @@ impl CallError {
             }
             Self::PluginFault(why) => ConnectorError::new("plugin-fault", why.clone()),
             Self::Host(error) => ConnectorError::new("host-error", format!("{error:#}")),
+            Self::Conflict(why) => ConnectorError::new("storage-conflict", why.clone()),
         }
     }
 }
@@ -110,34 +113,65 @@ impl Harness {
         &self.namespace
     }
 
+    /// Where Graph traffic goes instead of Meta's hosts, if it was rerouted (`--graph-url`).
+    pub fn graph_override(&self) -> Option<String> {
+        self.http.policy().graph_origin()
+    }
+
     /// The plugin's requests that the egress policy refused.
     pub fn egress_denials(&self) -> Vec<String> {
         self.http.denied()
     }
 
-    /// Runs one export on a fresh instance inside one storage transaction.
+    /// Runs one export on a fresh instance, its writes committed together when it answers `ok`.
     fn call<R, E: Refusal>(
         &self,
-        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
-        self.call_then(export, |_, _| Ok(()))
+        self.call_then(Writes::Buffered, export, |_, _| Ok(()))
     }
 
-    /// Runs one export, then `before_commit` with its answer inside the same transaction.
+    /// Runs one export, then `before_commit` with its answer inside the transaction that commits its writes. A
+    /// buffered call that lost a race to another writer is run again, a few times: it read nothing the other writer
+    /// had not yet committed, and its network requests are reads (a profile, a token exchange's answer), so
+    /// running it again changes nothing but the outcome of the race (e.g. a delivery found already stored).
     fn call_then<R, E: Refusal>(
         &self,
-        export: impl FnOnce(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
-        before_commit: impl FnOnce(&Session, &R) -> Result<()>,
+        writes: Writes,
+        export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        before_commit: impl Fn(&Session, &R) -> Result<()>,
     ) -> Result<R, CallError> {
-        let session = self.database.begin(self.namespace.clone()).map_err(CallError::Host)?;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.call_once(writes, &export, &before_commit) {
+                Err(CallError::Conflict(why)) if writes == Writes::Buffered && tries < CONFLICT_TRIES => {
+                    tracing::debug!(why, "a call lost a storage race; running it again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn call_once<R, E: Refusal>(
+        &self,
+        writes: Writes,
+        export: &impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        before_commit: &impl Fn(&Session, &R) -> Result<()>,
+    ) -> Result<R, CallError> {
+        let session = self.database.begin_call(self.namespace.clone(), writes);
         let state = State::new(session, self.http.clone(), self.runtime.limits());
         let (mut store, plugin) = self.runtime.instantiate(state).map_err(CallError::Host)?;
         let outcome = export(&mut store, &plugin);
         let session = store.into_data().into_session();
         match outcome {
             Ok(Ok(value)) => {
-                before_commit(&session, &value).map_err(CallError::Host)?;
-                session.commit().map_err(CallError::Host)?;
+                session.commit_with(|session| before_commit(session, &value)).map_err(|error| {
+                    match error.chain().find_map(|cause| cause.downcast_ref::<Conflict>()) {
+                        Some(conflict) => CallError::Conflict(conflict.to_string()),
+                        None => CallError::Host(error),
+                    }
+                })?;
                 Ok(value)
             }
             Ok(Err(refusal)) => {
@@ -151,6 +185,9 @@ impl Harness {
         }
     }
 }
+
+/// How many times a buffered call that keeps losing storage races is run before it fails as a `Conflict`.
+const CONFLICT_TRIES: u32 = 4;
 
 /// A component's typed refusal, as a call error.
 trait Refusal {

@@ -1,5 +1,7 @@
-//! Limits on a guest: linear memory and tables (StoreLimits), and a per-call deadline on the guest's own running
-//! time (epoch interruption; time spent in host imports such as HTTP does not count).
+//! Limits on a guest: linear memory and tables (StoreLimits); a per-call deadline on the guest's own running time
+//! (epoch interruption), and a wall-clock limit on the whole call, time in host imports included, so a plugin
+//! cannot hold a worker (or the storage it writes) for ever by waiting on Graph; and caps on the host calls one
+//! call makes and the bytes it writes, so it cannot loop on imports or fill the store.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +11,13 @@ use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
 
 /// The message of a call stopped by its deadline.
 pub const DEADLINE_EXCEEDED: &str = "the plugin ran past its per-call deadline";
+
+/// The message of a call stopped by its wall-clock limit.
+pub const WALL_CLOCK_EXCEEDED: &str = "the plugin call ran past its wall-clock limit";
+/// The message of a call stopped for making too many host calls.
+pub const TOO_MANY_IMPORTS: &str = "the plugin made more host calls than one call may";
+/// The message of a call stopped for writing too much.
+pub const TOO_MUCH_WRITTEN: &str = "the plugin wrote more than one call may";
 
 /// How often the engine's epoch advances: the deadline's resolution.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);
@@ -25,6 +34,12 @@ pub struct Limits {
     pub memories: usize,
     /// The most guest running time one call may take.
     pub call_deadline: Duration,
+    /// The most wall-clock time one call may take, waiting on Graph or storage included.
+    pub call_wall_clock: Duration,
+    /// The most host calls (storage and http) one call may make.
+    pub max_host_calls: u32,
+    /// The most bytes (keys and values) one call may write.
+    pub max_written_bytes: usize,
 }
 
 impl Default for Limits {
@@ -37,6 +52,12 @@ impl Default for Limits {
             tables: 4,
             memories: 1,
             call_deadline: Duration::from_millis(100),
+            // Longer than a few Graph requests at their 10 s cap; shorter than Meta's patience with a webhook.
+            call_wall_clock: Duration::from_secs(30),
+            // A 1 MiB delivery of small items needs a few per item; a loop needs more.
+            max_host_calls: 50_000,
+            // Writes wait in memory until the call commits: this bounds that too.
+            max_written_bytes: 8 << 20,
         }
     }
 }
@@ -90,17 +111,29 @@ impl Limits {
     }
 }
 
-/// Measures one call's guest time: wall time since the call began, less the time spent in host imports.
+/// Measures one call's guest time (wall time since the call began, less the time spent in host imports) and its
+/// wall-clock time.
 #[derive(Debug)]
 pub struct CallClock {
     started: Instant,
     in_host: Duration,
     deadline: Duration,
+    wall_clock: Duration,
 }
 
 impl CallClock {
+    #[cfg(test)]
     pub fn start(deadline: Duration) -> Self {
-        Self { started: Instant::now(), in_host: Duration::ZERO, deadline }
+        Self::with_wall_clock(deadline, Duration::MAX)
+    }
+
+    pub fn with_wall_clock(deadline: Duration, wall_clock: Duration) -> Self {
+        Self { started: Instant::now(), in_host: Duration::ZERO, deadline, wall_clock }
+    }
+
+    /// Wall-clock time the call has left.
+    pub fn remaining(&self) -> Duration {
+        self.wall_clock.saturating_sub(self.started.elapsed())
     }
 
     /// Runs a host import, keeping its time off the guest's account.
@@ -117,6 +150,45 @@ impl CallClock {
 
     pub fn is_over(&self) -> bool {
         self.guest_time() > self.deadline
+    }
+
+    /// Why the call must stop now, if it must.
+    pub fn stop_reason(&self) -> Option<&'static str> {
+        if self.is_over() {
+            Some(DEADLINE_EXCEEDED)
+        } else if self.remaining().is_zero() {
+            Some(WALL_CLOCK_EXCEEDED)
+        } else {
+            None
+        }
+    }
+}
+
+/// What one call has used of its host-call and write caps.
+#[derive(Debug)]
+pub struct CallBudget {
+    calls: u32,
+    written: usize,
+    max_calls: u32,
+    max_written: usize,
+}
+
+impl CallBudget {
+    pub fn new(limits: &Limits) -> Self {
+        Self { calls: 0, written: 0, max_calls: limits.max_host_calls, max_written: limits.max_written_bytes }
+    }
+
+    /// Counts one host call writing `bytes`; the reason to stop the call when a cap is passed.
+    pub fn charge(&mut self, bytes: usize) -> Result<(), &'static str> {
+        self.calls = self.calls.saturating_add(1);
+        self.written = self.written.saturating_add(bytes);
+        if self.calls > self.max_calls {
+            return Err(TOO_MANY_IMPORTS);
+        }
+        if self.written > self.max_written {
+            return Err(TOO_MUCH_WRITTEN);
+        }
+        Ok(())
     }
 }
 

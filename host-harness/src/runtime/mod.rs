@@ -14,7 +14,7 @@ pub(crate) use state::State;
 
 use anyhow::Result;
 use bindings::{MessengerConnector, MessengerConnectorPre};
-use limits::{DEADLINE_EXCEEDED, EpochTicker, Limits};
+use limits::{EpochTicker, Limits};
 use std::path::Path;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
@@ -72,8 +72,8 @@ impl Runtime {
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
-            if ctx.data().clock.is_over() {
-                return Err(wasmtime::Error::msg(DEADLINE_EXCEEDED));
+            if let Some(reason) = ctx.data().clock.stop_reason() {
+                return Err(wasmtime::Error::msg(reason));
             }
             Ok(UpdateDeadline::Continue(1))
         });

@@ -2,7 +2,7 @@
 //! environment, sockets, clocks beyond the defaults, or stdio. The imports' `Host` impls live beside it, one
 //! module per capability (`http`, `storage`).
 
-use super::limits::{CallClock, Limiter, Limits};
+use super::limits::{CallBudget, CallClock, Limiter, Limits};
 use crate::egress::HttpClient;
 use crate::store::Session;
 use wasmtime::component::ResourceTable;
@@ -13,6 +13,7 @@ pub struct State {
     table: ResourceTable,
     pub(super) limiter: Limiter,
     pub(super) clock: CallClock,
+    pub(super) budget: CallBudget,
     pub(super) session: Option<Session>,
     pub(super) http: HttpClient,
 }
@@ -23,7 +24,8 @@ impl State {
             wasi: WasiCtxBuilder::new().build(),
             table: ResourceTable::new(),
             limiter: limits.limiter(),
-            clock: CallClock::start(limits.call_deadline),
+            clock: CallClock::with_wall_clock(limits.call_deadline, limits.call_wall_clock),
+            budget: CallBudget::new(limits),
             session: Some(session),
             http,
         }
@@ -32,6 +34,16 @@ impl State {
     /// The largest linear memory the guest reached in this store.
     pub fn peak_memory_bytes(&self) -> usize {
         self.limiter.peak_memory_bytes
+    }
+
+    /// Counts a host call writing `bytes`, and refuses it (trapping the guest) once the call is past a cap or its
+    /// wall-clock limit: the guest gets no answer to loop on.
+    pub(super) fn admit(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        self.budget.charge(bytes).map_err(wasmtime::Error::msg)?;
+        match self.clock.remaining().is_zero() {
+            true => Err(wasmtime::Error::msg(super::limits::WALL_CLOCK_EXCEEDED)),
+            false => Ok(()),
+        }
     }
 
     /// Gives back the call's storage session, to commit or roll back.

@@ -41,8 +41,12 @@ pub(super) fn start(app: Arc<App>) -> Background {
             }
         })
     };
-    let mut tasks = vec![every(app.config.outbox_every, drain_outbox), every(app.config.expiry_every, run_expiry)];
-    tasks.push(every(app.config.prune_every, prune));
+    let mut tasks = vec![
+        every(app.config.outbox_every, drain_outbox),
+        every(app.config.expiry_every, run_expiry),
+        every(std::time::Duration::from_secs(2), release_memory),
+        every(app.config.prune_every, prune),
+    ];
     if let Some(forward) = &app.config.forward {
         tasks.push(every(forward.every, push));
     }
@@ -66,10 +70,31 @@ fn prune(app: &App) {
     }
 }
 
-/// Sends what is due in the retry queue.
+/// Sends what is due in the retry queue, and about once a minute deletes the replies settled past retention.
 fn drain_outbox(app: &App) {
     if let Err(e) = app.outbox.drain(&app.harness, &app.config.retry, 16) {
         tracing::error!("claiming from the retry queue: {e:#}");
+    }
+    static LAST_PURGE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = now_ms();
+    let every = app.config.outbox_limits.retention.as_millis().clamp(10, 60_000) as u64;
+    if now.saturating_sub(LAST_PURGE.load(std::sync::atomic::Ordering::Relaxed)) >= every {
+        LAST_PURGE.store(now, std::sync::atomic::Ordering::Relaxed);
+        match app.outbox.purge(now) {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "settled replies past retention deleted"),
+            Err(e) => tracing::error!("purging settled replies: {e:#}"),
+        }
+    }
+}
+
+/// Gives freed memory back to the system once no body is held: glibc keeps what a burst of 1 MiB bodies freed in
+/// its arenas otherwise, and the process stays at its peak long after the burst.
+fn release_memory(app: &App) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if app.bodies.in_use() == 0 {
+        // SAFETY: malloc_trim only returns free pages to the kernel; it has no preconditions.
+        unsafe { libc::malloc_trim(0) };
     }
 }
 

@@ -3,13 +3,17 @@
 //! again) instead of growing without bound. `routes` maps results to HTTP; `background` runs the retry worker and
 //! the expiry scheduler.
 
+mod admission;
+mod answer;
 mod api;
 mod app;
 mod background;
+mod conn;
 mod forward;
 mod keys;
 mod metrics;
 mod observe;
+pub(crate) mod parse;
 mod routes;
 
 pub use forward::{ForwardConfig, stored_cursor as forward_cursor};
@@ -31,8 +35,27 @@ pub struct ServeConfig {
     /// The channel owners told about expiring or broken links.
     pub owners: Vec<String>,
     pub language: Option<String>,
-    /// Deliveries and replies in flight at once; past it, 503.
+    /// Deliveries in flight at once (their signature already checked); past it, 503. One client address may hold
+    /// half of them.
     pub queue_limit: usize,
+    /// Replies (`/api/messages`) in flight at once, apart from the deliveries; past it, 503.
+    pub api_limit: usize,
+    /// Request bodies being read or held at once (each at most 1 MiB); past it, 503. One client may hold a quarter.
+    pub max_bodies: usize,
+    /// Open connections at once (kept below the descriptor limit); past it, new ones are closed at once.
+    pub max_connections: usize,
+    /// Open connections one client address may hold.
+    pub max_connections_per_client: usize,
+    /// A request's head must arrive within this, on a new connection or between keep-alive requests.
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this; else 408.
+    pub body_timeout: Duration,
+    /// A request must be answered within this; else 503.
+    pub request_timeout: Duration,
+    /// How long a stop waits for requests in flight before cutting their connections.
+    pub shutdown_grace: Duration,
+    /// How much the reply queue may hold, and how long settled replies are kept.
+    pub outbox_limits: crate::outbox::QueueLimits,
     pub outbox_every: Duration,
     pub expiry_every: Duration,
     pub retry: RetryPolicy,
@@ -63,6 +86,15 @@ impl Default for ServeConfig {
             owners: Vec::new(),
             language: None,
             queue_limit: 64,
+            api_limit: 64,
+            max_bodies: 32,
+            max_connections: 1024,
+            max_connections_per_client: 128,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(10),
+            outbox_limits: crate::outbox::QueueLimits::default(),
             outbox_every: Duration::from_secs(1),
             expiry_every: Duration::from_secs(3600),
             retry: RetryPolicy {
@@ -144,6 +176,14 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let workers = component_workers();
+    let limits = conn::ConnLimits {
+        max_connections: conn::connection_cap(config.max_connections),
+        per_client: config.max_connections_per_client,
+        header_timeout: config.header_timeout,
+        request_timeout: config.request_timeout,
+        shutdown_grace: config.shutdown_grace,
+        max_body: messenger_core::inbound::MAX_BODY_BYTES,
+    };
     let app = Arc::new(App::new(harness, config));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name("serve".into()).spawn(move || -> Result<()> {
@@ -162,15 +202,15 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
                 .merge(api::router(app.clone()))
                 .merge(observe::router(app.clone()))
                 .layer(axum::middleware::from_fn_with_state(app, observe::track));
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await?;
+            conn::serve(listener, router, limits, async {
+                let _ = stopped.await;
+            })
+            .await;
             background.stop().await;
             Ok(())
         });
-        drop(runtime);
+        // Component calls still running end by their own wall-clock limit; the stop does not wait past it.
+        runtime.shutdown_timeout(limits.shutdown_grace);
         drop(last_reference);
         served
     })?;

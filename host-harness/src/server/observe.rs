@@ -43,7 +43,7 @@ pub(super) async fn scrape(State(app): State<Arc<App>>) -> Response {
     })
     .await;
     if let Ok(Ok((queued, forwarded))) = depths {
-        app.metrics.queue_depth.set(queued);
+        app.metrics.queue_depth.set(i64::try_from(queued).unwrap_or(i64::MAX));
         app.metrics.forward_depth.set(forwarded);
     }
     let mut text = Vec::new();

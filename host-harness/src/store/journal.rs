@@ -22,13 +22,13 @@ pub fn record_delivery(session: &Session, received_at: u64, body: &[u8], events:
 
 /// Every stored event, oldest first.
 pub fn events(database: &Database, namespace: &Namespace) -> Result<Vec<Value>> {
-    let rows = database.transaction(namespace, |s| s.journal(|tx, ns| tx.events(ns)))?;
+    let rows = database.read(namespace, |s| s.journal(|tx, ns| tx.events(ns)))?;
     rows.iter().map(|json| Ok(serde_json::from_str(json)?)).collect()
 }
 
 /// When the account's owners were last told, if ever.
 pub fn last_notice(database: &Database, namespace: &Namespace, account_id: &str) -> Result<Option<u64>> {
-    let at = database.transaction(namespace, |s| s.journal(|tx, ns| tx.last_notice(ns, account_id)))?;
+    let at = database.read(namespace, |s| s.journal(|tx, ns| tx.last_notice(ns, account_id)))?;
     Ok(at.map(|t| t as u64))
 }
 

@@ -3,24 +3,31 @@
 //! of two backends behind the same two interfaces: the embedded SQLite for one machine, or a shared PostgreSQL for
 //! several `serve` nodes.
 //!
-//! Every component call gets one connection for its whole duration and runs in one transaction: its writes are
-//! committed together when the call succeeds and rolled back when it fails or traps, so a refused delivery
-//! stores nothing and a crash never leaves half a delivery behind. Whatever must hold across nodes (dedup, the
+//! A component call's writes are committed together when the call succeeds and discarded when it fails or traps,
+//! so a refused delivery stores nothing and a crash never leaves half a delivery behind; they are held in the
+//! session and written in one short transaction at the end, so no lock is held while the guest waits on Graph
+//! (`session`). Whatever must hold across nodes (dedup, the
 //! send budget, queue claims, notices) is decided by the database: unique keys, conditional updates and row
 //! locks, never a read followed by a blind write.
 
 pub mod activity;
 pub mod feed;
+mod buffer;
+pub(crate) mod files;
 pub mod journal;
-mod pg_tls;
+pub(crate) mod pg_tls;
 mod postgres;
 pub mod retention;
 mod schema;
+pub(crate) mod sealing;
+mod session;
 mod sqlite;
 
+pub use buffer::Conflict;
+pub use sealing::Sealer;
+pub use session::{Session, Tokens, Writes};
+
 use anyhow::Result;
-use messenger_core::ports::StorageError;
-use std::cell::RefCell;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -88,11 +95,14 @@ pub struct Settlement<'a> {
     pub attempts: u32,
     pub next_attempt_at: u64,
     pub report: &'a str,
+    /// When it was settled for good (none while pending): the retention period counts from it.
+    pub settled_at: Option<i64>,
 }
 
 /// A database engine: it hands out transactions, each on a connection of its own.
 pub(crate) trait Backend: Send + Sync {
-    fn begin(&self) -> Result<Box<dyn Transaction>>;
+    /// A transaction; `write` takes SQLite's write lock at once (IMMEDIATE), else only reads are meant (DEFERRED).
+    fn begin(&self, write: bool) -> Result<Box<dyn Transaction>>;
     /// What it is, for logs (never a password).
     fn describe(&self) -> String;
 }
@@ -136,9 +146,11 @@ pub(crate) trait JournalTransaction {
     fn mark_in_flight(&mut self, id: i64, owner: &str, plan: &str) -> Result<bool>;
     /// Settles a claimed reply; false when `owner` no longer holds the lease (another node took it over).
     fn settle(&mut self, id: i64, owner: &str, settlement: &Settlement) -> Result<bool>;
-    /// How many replies are queued and not settled.
-    fn outbox_pending(&mut self, ns: &str) -> Result<i64>;
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>>;
+    /// Pending replies: how many, and the bytes of their plans.
+    fn pending_load(&mut self, ns: &str) -> Result<(u64, u64)>;
+    /// Deletes replies settled before `before`; how many.
+    fn purge_settled(&mut self, ns: &str, before: i64) -> Result<u64>;
 
     /// Records a webhook for `account` at `at` (an insert: nodes never wait on each other's rows).
     fn touch_account(&mut self, ns: &str, account: &str, at: i64) -> Result<()>;
@@ -172,17 +184,18 @@ pub(crate) trait JournalTransaction {
 #[derive(Clone)]
 pub struct Database {
     backend: Arc<dyn Backend>,
+    tokens: Tokens,
 }
 
 impl Database {
     /// Opens (and creates) the SQLite database at `path`, with `connections` connections for concurrent calls.
     pub fn open(path: &Path, connections: usize) -> Result<Self> {
-        Ok(Self { backend: Arc::new(sqlite::Sqlite::open(path, connections)?) })
+        Ok(Self { backend: Arc::new(sqlite::Sqlite::open(path, connections)?), tokens: Tokens::Plain })
     }
 
     /// A private SQLite database in memory, gone when the process ends (the default for one-shot commands).
     pub fn in_memory() -> Result<Self> {
-        Ok(Self { backend: Arc::new(sqlite::Sqlite::in_memory()?) })
+        Ok(Self { backend: Arc::new(sqlite::Sqlite::in_memory()?), tokens: Tokens::Plain })
     }
 
     /// Connects to a shared PostgreSQL with a pool of up to `connections`, and migrates its schema. TLS checks
@@ -193,12 +206,22 @@ impl Database {
 
     /// As `connect`, checking the server's certificate against `root_cert` (a PEM file) when given.
     pub fn connect_with_ca(url: &str, connections: usize, root_cert: Option<&Path>) -> Result<Self> {
-        Ok(Self { backend: Arc::new(postgres::Postgres::connect(url, connections, root_cert)?) })
+        Ok(Self { backend: Arc::new(postgres::Postgres::connect(url, connections, root_cert)?), tokens: Tokens::Plain })
     }
 
-    /// `postgres://` or `postgresql://` URLs select PostgreSQL; anything else is a SQLite path.
+    /// `postgres://` or `postgresql://` URLs select PostgreSQL; anything else is a SQLite path. A spec that starts
+    /// with `postgres` but does not parse is refused: a typo must not become a SQLite file named after the password
+    /// (and a node quietly leaving the shared store).
     pub fn from_spec(spec: &str, connections: usize) -> Result<Self> {
-        if is_postgres_url(spec) { Self::connect(spec, connections) } else { Self::open(Path::new(spec), connections) }
+        if !looks_like_postgres(spec) {
+            return Self::open(Path::new(spec), connections);
+        }
+        anyhow::ensure!(
+            is_postgres_url(spec) && spec.parse::<::postgres::Config>().is_ok(),
+            "{} looks like a PostgreSQL URL but does not parse (postgres://user@host:5432/db)",
+            redact(spec)
+        );
+        Self::connect(spec, connections)
     }
 
     /// What the store is, for logs.
@@ -206,9 +229,20 @@ impl Database {
         self.backend.describe()
     }
 
-    /// Starts a transaction on a connection of its own, waiting for one if all are busy.
+    /// What this store does with tokens: sealed under a key, refused, or (the default) stored as given.
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        self.tokens = tokens;
+        self
+    }
+
+    /// Starts a write transaction on a connection of its own, waiting for one if all are busy.
     pub fn begin(&self, namespace: Namespace) -> Result<Session> {
-        Ok(Session { tx: RefCell::new(Some(self.backend.begin()?)), namespace })
+        Ok(Session::direct(self.clone(), namespace, self.backend.begin(true)?))
+    }
+
+    /// A component call's session: no transaction until it commits (see `session`).
+    pub fn begin_call(&self, namespace: Namespace, writes: Writes) -> Session {
+        Session::for_call(self.clone(), namespace, writes)
     }
 
     /// Runs `op` in a transaction of its own, committed when it succeeds.
@@ -216,6 +250,28 @@ impl Database {
         let session = self.begin(namespace.clone())?;
         let result = op(&session)?;
         session.commit()?;
+        Ok(result)
+    }
+
+    /// Runs `op`, which only reads, without taking a write lock (on PostgreSQL each statement on its own, in
+    /// autocommit: no snapshot spans two statements).
+    pub fn read<R>(&self, namespace: &Namespace, op: impl FnOnce(&Session) -> Result<R>) -> Result<R> {
+        let session = Session::direct(self.clone(), namespace.clone(), self.backend.begin(false)?);
+        let result = op(&session)?;
+        session.commit()?;
+        Ok(result)
+    }
+
+    /// One key-value operation in a short transaction of its own.
+    fn short<R>(
+        &self,
+        write: bool,
+        namespace: &Namespace,
+        op: impl FnOnce(&mut dyn KvTransaction, &str) -> Result<R>,
+    ) -> Result<R> {
+        let mut tx = self.backend.begin(write)?;
+        let result = op(tx.kv(), namespace.as_str())?;
+        tx.commit()?;
         Ok(result)
     }
 
@@ -227,125 +283,43 @@ impl Database {
 }
 
 pub fn is_postgres_url(spec: &str) -> bool {
-    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+    let lower = spec.get(..13).unwrap_or(spec).to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
-/// One call's view of the store: one namespace, one transaction. Its key-value face is the core's `Storage`
-/// port; the journal is reached with `journal`.
-pub struct Session {
-    tx: RefCell<Option<Box<dyn Transaction>>>,
-    namespace: Namespace,
+/// Whether `spec` is meant as PostgreSQL (it starts with `postgres`, any case), well formed or not.
+pub fn looks_like_postgres(spec: &str) -> bool {
+    spec.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("postgres"))
 }
 
-impl Session {
-    pub fn namespace(&self) -> &str {
-        &self.namespace.0
-    }
-
-    /// Runs `op` on the open transaction's journal, with the session's namespace.
-    pub(crate) fn journal<R>(&self, op: impl FnOnce(&mut dyn JournalTransaction, &str) -> Result<R>) -> Result<R> {
-        let mut tx = self.tx.borrow_mut();
-        op(tx.as_deref_mut().expect("a session holds its transaction until it ends").journal(), &self.namespace.0)
-    }
-
-    fn kv<R>(&self, op: impl FnOnce(&mut dyn KvTransaction, &str) -> Result<R>) -> Result<R, StorageError> {
-        let mut tx = self.tx.borrow_mut();
-        let tx = tx.as_deref_mut().expect("a session holds its transaction until it ends");
-        op(tx.kv(), &self.namespace.0).map_err(|e| StorageError::Unavailable(format!("{e:#}")))
-    }
-
-    fn finish(&self) -> Box<dyn Transaction> {
-        self.tx.borrow_mut().take().expect("a session ends once")
-    }
-
-    pub fn commit(self) -> Result<()> {
-        use anyhow::Context;
-        self.finish().commit().context("committing the call's storage writes")
-    }
-
-    pub fn rollback(self) -> Result<()> {
-        use anyhow::Context;
-        self.finish().rollback().context("rolling back the call's storage writes")
-    }
-
-    pub fn exists(&self, key: &str) -> Result<bool, StorageError> {
-        Ok(messenger_core::ports::Storage::get(self, key)?.is_some())
-    }
-
-    /// Keys starting with `prefix`, in byte order, after `cursor`, at most `limit` (capped at 1000).
-    pub fn list_keys(
-        &self,
-        prefix: &str,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<(Vec<String>, Option<String>), StorageError> {
-        let limit = limit.clamp(1, 1000) as usize;
-        let mut keys = self.kv(|tx, ns| tx.list_keys(ns, prefix, cursor.unwrap_or(""), limit + 1))?;
-        let next = (keys.len() > limit).then(|| {
-            keys.truncate(limit);
-            keys[limit - 1].clone()
-        });
-        Ok((keys, next))
-    }
+/// Whether a PostgreSQL spec carries a password (in the user part or as a `password=` parameter).
+pub fn has_password(spec: &str) -> bool {
+    looks_like_postgres(spec) && redact(spec) != spec
 }
 
-/// The key-value face, checked: keys and values within bounds, atomic operations decided by the database (a unique
-/// key, one conditional statement), never a read followed by a write.
-impl messenger_core::ports::Storage for Session {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        check_key(key)?;
-        self.kv(|tx, ns| tx.get(ns, key))
+/// `spec` with its credentials replaced by `***`: safe to log and to print. Only PostgreSQL specs carry any.
+pub fn redact(spec: &str) -> String {
+    if !looks_like_postgres(spec) {
+        return spec.to_owned();
     }
-
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StorageError> {
-        check_key(key)?;
-        check_value(value)?;
-        self.kv(|tx, ns| tx.upsert(ns, key, value))
-    }
-
-    fn delete(&self, key: &str) -> Result<(), StorageError> {
-        check_key(key)?;
-        self.kv(|tx, ns| tx.delete(ns, key))
-    }
-
-    fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StorageError> {
-        check_key(key)?;
-        check_value(value)?;
-        self.kv(|tx, ns| tx.insert_if_absent(ns, key, value))
-    }
-
-    fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, StorageError> {
-        let Some(expected) = expected else { return self.insert_if_absent(key, new) };
-        check_key(key)?;
-        check_value(new)?;
-        self.kv(|tx, ns| tx.replace_if(ns, key, expected, new))
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        // A session dropped without commit (a trap, a panic) discards its writes.
-        if let Some(tx) = self.tx.get_mut().take() {
-            let _ = tx.rollback();
-        }
-    }
-}
-
-fn check_key(key: &str) -> Result<(), StorageError> {
-    if key.is_empty() || key.len() > MAX_KEY_BYTES || key.contains('\0') {
-        return Err(StorageError::InvalidKey(format!("a key is 1 to {MAX_KEY_BYTES} bytes without NUL")));
-    }
-    Ok(())
-}
-
-fn check_value(value: &[u8]) -> Result<(), StorageError> {
-    if value.len() > MAX_VALUE_BYTES {
-        return Err(StorageError::TooLarge(format!(
-            "a value is at most {MAX_VALUE_BYTES} bytes; this one has {}",
-            value.len()
-        )));
-    }
-    Ok(())
+    let (scheme, rest) = spec.split_once("://").unwrap_or(("postgres", spec.get(9..).unwrap_or("")));
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("{user}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = tail
+        .split('&')
+        .map(|part| match part.split_once("password=") {
+            Some((before, _)) if before.is_empty() || before.ends_with('?') => format!("{before}password=***"),
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    if spec.contains("://") { format!("{scheme}://{authority}{tail}") } else { "postgres:***".to_owned() }
 }
 
 #[cfg(test)]

@@ -17,6 +17,38 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 /// The CA file that, when set, every PostgreSQL server certificate must chain to.
 pub const ROOT_CERT_ENV: &str = "MESSENGER_PG_ROOT_CERT";
 
+/// Set to `1` to connect to a PostgreSQL server off this machine without checking its certificate.
+pub const ALLOW_UNVERIFIED_ENV: &str = "MESSENGER_PG_ALLOW_UNVERIFIED";
+
+/// Without a CA the server's certificate is not checked, and `sslmode=prefer` (the default) falls back to plain
+/// text when the server offers no TLS: whoever is on the path could read the tokens or change the data. For a
+/// server on this machine that is only said, loudly; for any other it is refused unless `allowed` (the
+/// environment's MESSENGER_PG_ALLOW_UNVERIFIED=1).
+pub fn check_unverified(config: &postgres::Config, root_cert: Option<&Path>, allowed: bool) -> Result<()> {
+    if root_cert.is_some() {
+        return Ok(());
+    }
+    let local = config.get_hosts().iter().all(|host| match host {
+        postgres::config::Host::Tcp(name) => {
+            name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        postgres::config::Host::Unix(_) => true,
+    });
+    anyhow::ensure!(
+        local || allowed,
+        "PostgreSQL off this machine without {ROOT_CERT_ENV}: its certificate would not be checked and the connection          could fall back to plain text; name its CA in {ROOT_CERT_ENV} (and add sslmode=require), or set          {ALLOW_UNVERIFIED_ENV}=1 to accept that"
+    );
+    tracing::warn!(
+        "PostgreSQL TLS is not verified (no {ROOT_CERT_ENV}): any certificate is taken, and sslmode=prefer falls back          to plain text when the server offers no TLS"
+    );
+    Ok(())
+}
+
+/// Whether the environment allows unverified TLS to a server off this machine.
+pub fn unverified_allowed() -> bool {
+    std::env::var(ALLOW_UNVERIFIED_ENV).is_ok_and(|v| v == "1")
+}
+
 /// The CA file named in the environment, if any.
 pub fn root_cert_from_env() -> Option<PathBuf> {
     std::env::var_os(ROOT_CERT_ENV).filter(|path| !path.is_empty()).map(PathBuf::from)
@@ -80,5 +112,20 @@ impl ServerCertVerifier for EncryptOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unverified_tls_is_refused_off_this_machine_unless_allowed() {
+        let remote: postgres::Config = "postgres://u@db.example.com/x".parse().unwrap();
+        assert!(check_unverified(&remote, None, false).is_err());
+        assert!(check_unverified(&remote, None, true).is_ok(), "allowed explicitly");
+        assert!(check_unverified(&remote, Some(Path::new("/ca.pem")), false).is_ok(), "verified");
+        let local: postgres::Config = "postgres://u@127.0.0.1:5432/x".parse().unwrap();
+        assert!(check_unverified(&local, None, false).is_ok(), "on this machine: a warning only");
     }
 }

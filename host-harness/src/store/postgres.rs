@@ -28,6 +28,7 @@ impl Postgres {
     pub fn connect(url: &str, connections: usize, root_cert: Option<&std::path::Path>) -> Result<Self> {
         let config: postgres::Config = url.parse().context("reading the PostgreSQL URL")?;
         let what = describe(&config);
+        super::pg_tls::check_unverified(&config, root_cert, super::pg_tls::unverified_allowed())?;
         let manager = Manager { config, tls: super::pg_tls::connector(root_cert)? };
         // One connection first, to fail at once with the server's own reason (the pool would retry for seconds).
         let mut first = r2d2::ManageConnection::connect(&manager).with_context(|| format!("connecting to {what}"))?;
@@ -99,10 +100,14 @@ impl r2d2::ManageConnection for Manager {
 }
 
 impl Backend for Postgres {
-    fn begin(&self) -> Result<Box<dyn Transaction>> {
+    /// Reads run in autocommit, one statement each (a component call's reads, the journal's single-statement
+    /// reads): no BEGIN and COMMIT round trips around every one.
+    fn begin(&self, write: bool) -> Result<Box<dyn Transaction>> {
         let mut conn = self.pool.get().with_context(|| format!("no connection to {}", self.what))?;
-        conn.client.batch_execute("BEGIN")?;
-        Ok(Box::new(PgTx { conn: Some(conn) }))
+        if write {
+            conn.client.batch_execute("BEGIN")?;
+        }
+        Ok(Box::new(PgTx { conn: Some(conn), open: write }))
     }
 
     fn describe(&self) -> String {
@@ -112,6 +117,8 @@ impl Backend for Postgres {
 
 struct PgTx {
     conn: Option<r2d2::PooledConnection<Manager>>,
+    /// A transaction was begun (else each statement commits by itself).
+    open: bool,
 }
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -149,6 +156,9 @@ impl PgTx {
 
     fn end(mut self: Box<Self>, how: &str) -> Result<()> {
         let mut conn = self.conn.take().expect("a transaction ends once");
+        if !self.open {
+            return Ok(());
+        }
         Ok(conn.client.batch_execute(how)?)
     }
 }
@@ -156,7 +166,7 @@ impl PgTx {
 impl Drop for PgTx {
     fn drop(&mut self) {
         // Dropped without commit (a trap, a panic): its writes are discarded before the connection is reused.
-        if let Some(conn) = self.conn.as_mut() {
+        if let Some(conn) = self.conn.as_mut().filter(|_| self.open) {
             let _ = conn.client.batch_execute("ROLLBACK");
         }
     }
@@ -262,11 +272,8 @@ impl JournalTransaction for PgTx {
 
     fn settle(&mut self, id: i64, owner: &str, s: &Settlement) -> Result<bool> {
         let (attempts, next) = (s.attempts as i32, i64::try_from(s.next_attempt_at).unwrap_or(i64::MAX));
-        Ok(self.execute(schema::SETTLE, &[&id, &owner, &s.status, &s.plan, &attempts, &next, &s.report])? == 1)
-    }
-
-    fn outbox_pending(&mut self, ns: &str) -> Result<i64> {
-        Ok(self.one(schema::OUTBOX_PENDING, &[&ns])?.unwrap_or(0))
+        let values: Params = &[&id, &owner, &s.status, &s.plan, &attempts, &next, &s.report, &s.settled_at];
+        Ok(self.execute(schema::SETTLE, values)? == 1)
     }
 
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
@@ -293,6 +300,16 @@ impl JournalTransaction for PgTx {
 
     fn prune(&mut self, sql: &'static str, ns: &str, before: i64) -> Result<u64> {
         self.execute(sql, &[&ns, &before])
+    }
+
+    fn pending_load(&mut self, ns: &str) -> Result<(u64, u64)> {
+        let rows = self.rows(schema::PENDING_LOAD, &[&ns])?;
+        let row = rows.first().context("count(*) gives a row")?;
+        Ok((row.try_get::<_, i64>(0)? as u64, row.try_get::<_, i64>(1)? as u64))
+    }
+
+    fn purge_settled(&mut self, ns: &str, before: i64) -> Result<u64> {
+        self.execute(schema::PURGE_SETTLED, &[&ns, &before])
     }
 
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {

@@ -53,8 +53,9 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         ) WITHOUT ROWID;",
     },
     Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
-    Migration { version: 3, sql: "CREATE INDEX events_by_namespace ON events (namespace, id);" },
-    Migration { version: 4, sql: ACTIVITY },
+    Migration { version: 3, sql: OUTBOX_SETTLED_AT },
+    Migration { version: 4, sql: "CREATE INDEX events_by_namespace ON events (namespace, id);" },
+    Migration { version: 5, sql: ACTIVITY },
 ];
 
 /// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
@@ -106,13 +107,14 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         );",
     },
     Migration { version: 2, sql: OUTBOX_REQUEST_KEY },
+    Migration { version: 3, sql: OUTBOX_SETTLED_AT },
     // The feed's order: the writing transaction's id with each event (see `feed`).
     Migration {
-        version: 3,
+        version: 4,
         sql: "ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
         CREATE INDEX events_feed ON events (namespace, xid, id);",
     },
-    Migration { version: 4, sql: ACTIVITY },
+    Migration { version: 5, sql: ACTIVITY },
 ];
 
 /// Version 2, the same on both engines: the client's idempotency key of a reply, unique per channel, so a reply
@@ -120,7 +122,13 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
 const OUTBOX_REQUEST_KEY: &str = "ALTER TABLE outbox ADD COLUMN request_key TEXT;
     CREATE UNIQUE INDEX outbox_request_key ON outbox (namespace, request_key) WHERE request_key IS NOT NULL;";
 
-/// Version 4, the same on both engines: when each account had a webhook, and when each customer wrote to each
+/// Version 3, the same on both engines: when a reply was settled for good, so settled rows can be purged after
+/// the retention period instead of piling up.
+const OUTBOX_SETTLED_AT: &str = "ALTER TABLE outbox ADD COLUMN settled_at BIGINT;
+    CREATE INDEX outbox_settled ON outbox (namespace, settled_at) WHERE status <> 'pending';
+    CREATE INDEX outbox_by_status ON outbox (namespace, status);";
+
+/// Version 5, the same on both engines: when each account had a webhook, and when each customer wrote to each
 /// account (what opens Meta's messaging window), written with the delivery that showed it. Rows are only ever
 /// inserted, never updated: two nodes storing deliveries for one account never wait for each other's row lock.
 /// The latest row per account (and per customer) is what is read; retention prunes the older ones.
@@ -177,8 +185,13 @@ pub const CLAIM_DUE: &str = "UPDATE outbox SET lease_holder = ?3, lease_expires_
 pub const MARK_IN_FLIGHT: &str = "UPDATE outbox SET in_flight = TRUE, plan = ?3 WHERE id = ?1 AND lease_holder = ?2";
 /// Settling gives the lease back; it only counts from the node that holds it.
 pub const SETTLE: &str = "UPDATE outbox SET status = ?3, plan = ?4, attempts = ?5, next_attempt_at = ?6, report = ?7,
-    in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_holder = ?2";
-pub const OUTBOX_PENDING: &str = "SELECT count(*) FROM outbox WHERE namespace = ?1 AND status = 'pending'";
+    in_flight = FALSE, lease_holder = NULL, lease_expires_at = NULL, settled_at = ?8 WHERE id = ?1 AND lease_holder = ?2";
+/// What the queue holds that is still to send: rows, and bytes of plans.
+pub const PENDING_LOAD: &str = "SELECT count(*), coalesce(sum(length(plan)), 0) FROM outbox
+    WHERE namespace = ?1 AND status = 'pending'";
+/// Settled rows older than the retention period (rows settled before version 3 count as old).
+pub const PURGE_SETTLED: &str = "DELETE FROM outbox WHERE namespace = ?1 AND status <> 'pending'
+    AND coalesce(settled_at, 0) < ?2";
 pub const OUTBOX_STATUS: &str = "SELECT status, attempts, report FROM outbox WHERE id = ?1 AND namespace = ?2";
 
 pub const TOUCH_ACCOUNT: &str = "INSERT INTO account_activity (namespace, account_id, at) VALUES (?1, ?2, ?3)";

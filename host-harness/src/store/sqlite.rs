@@ -1,5 +1,10 @@
 //! The embedded SQLite backend: one machine, WAL, `synchronous=FULL` (a commit is on disk), and a small pool of
-//! connections. Writers take the database lock at BEGIN (IMMEDIATE), so transactions never deadlock midway.
+//! connections. Write transactions take the database lock at BEGIN (IMMEDIATE), so they never deadlock midway;
+//! they are short, since a component call's writes are applied only at its end (`session`). Reads begin DEFERRED
+//! and take no lock. The files are the owner's only (0600).
+//!
+//! Without an explicit busy timeout a writer waiting for the lock would fail at once: it waits up to 5 s, far longer
+//! than any write transaction holds it now.
 
 use super::feed::Position;
 use super::schema::{self, Migration};
@@ -21,6 +26,7 @@ struct Pool {
 
 impl Sqlite {
     pub fn open(path: &Path, connections: usize) -> Result<Self> {
+        super::files::private_database(path)?;
         let mut idle = Vec::new();
         for _ in 0..connections.max(1) {
             let conn = Connection::open(path).with_context(|| format!("opening the database {}", path.display()))?;
@@ -29,7 +35,10 @@ impl Sqlite {
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
             idle.push(conn);
         }
-        Self::from_connections(idle, format!("SQLite {}", path.display()))
+        let sqlite = Self::from_connections(idle, format!("SQLite {}", path.display()))?;
+        // The WAL and shared-memory files exist now: owner-only too.
+        super::files::private_database(path)?;
+        Ok(sqlite)
     }
 
     pub fn in_memory() -> Result<Self> {
@@ -64,7 +73,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 impl Backend for Sqlite {
-    fn begin(&self) -> Result<Box<dyn Transaction>> {
+    fn begin(&self, write: bool) -> Result<Box<dyn Transaction>> {
         let mut idle = self.pool.idle.lock().expect("pool lock");
         let conn = loop {
             match idle.pop() {
@@ -74,7 +83,7 @@ impl Backend for Sqlite {
         };
         drop(idle);
         let tx = SqliteTx { conn: Some(conn), pool: self.pool.clone() };
-        tx.conn().execute_batch("BEGIN IMMEDIATE")?;
+        tx.conn().execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN DEFERRED" })?;
         Ok(Box::new(tx))
     }
 
@@ -213,12 +222,8 @@ impl JournalTransaction for SqliteTx {
     }
 
     fn settle(&mut self, id: i64, owner: &str, s: &Settlement) -> Result<bool> {
-        let values = params![id, owner, s.status, s.plan, s.attempts, s.next_attempt_at as i64, s.report];
+        let values = params![id, owner, s.status, s.plan, s.attempts, s.next_attempt_at as i64, s.report, s.settled_at];
         Ok(self.execute(schema::SETTLE, values)? == 1)
-    }
-
-    fn outbox_pending(&mut self, ns: &str) -> Result<i64> {
-        Ok(self.one(schema::OUTBOX_PENDING, [ns])?.unwrap_or(0))
     }
 
     fn outbox_status(&mut self, ns: &str, id: i64) -> Result<Option<(String, u32, Option<String>)>> {
@@ -244,6 +249,15 @@ impl JournalTransaction for SqliteTx {
 
     fn prune(&mut self, sql: &'static str, ns: &str, before: i64) -> Result<u64> {
         Ok(self.execute(sql, params![ns, before])? as u64)
+    }
+
+    fn pending_load(&mut self, ns: &str) -> Result<(u64, u64)> {
+        let mut stmt = self.conn().prepare_cached(schema::PENDING_LOAD)?;
+        Ok(stmt.query_row([ns], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?)
+    }
+
+    fn purge_settled(&mut self, ns: &str, before: i64) -> Result<u64> {
+        Ok(self.execute(schema::PURGE_SETTLED, params![ns, before])? as u64)
     }
 
     fn last_notice(&mut self, ns: &str, account: &str) -> Result<Option<i64>> {

@@ -1,7 +1,7 @@
 //! The storage contract, on the SQLite backend (the PostgreSQL backend runs the same checks in tests/).
 
 use super::*;
-use messenger_core::ports::Storage;
+use messenger_core::ports::{Storage, StorageError};
 
 fn session(db: &Database, channel: &str) -> Session {
     db.begin(Namespace::new("instagram", channel).unwrap()).unwrap()
@@ -89,7 +89,8 @@ fn a_claim_is_leased_to_one_owner_until_it_expires_and_only_the_holder_settles()
     assert!(claim("b", 200).is_empty(), "leased to a");
     let taken = claim("b", 1200);
     assert_eq!(taken.len(), 1, "a's lease ran out: b takes it over");
-    let settlement = Settlement { status: "sent", plan: "{}", attempts: 1, next_attempt_at: 0, report: "[]" };
+    let settlement =
+        Settlement { status: "sent", plan: "{}", attempts: 1, next_attempt_at: 0, report: "[]", settled_at: Some(1) };
     let settle = |owner: &str| db.transaction(&ns, |s| s.journal(|tx, _| tx.settle(id, owner, &settlement))).unwrap();
     assert!(!settle("a"), "a no longer holds it");
     assert!(settle("b"));
@@ -120,4 +121,68 @@ fn a_lease_is_held_until_it_expires_or_renewed_by_its_holder() {
     assert!(take("a", 60), "renewed");
     assert!(!take("b", 150));
     assert!(take("b", 161));
+}
+
+fn file_db(dir: &tempfile::TempDir, connections: usize) -> Database {
+    Database::open(&dir.path().join("c.db"), connections).unwrap()
+}
+
+#[test]
+fn a_buffered_call_holds_no_lock_and_sees_its_own_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = file_db(&dir, 2);
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    let call = db.begin_call(ns.clone(), Writes::Buffered);
+    assert!(call.insert_if_absent("seen/1", b"in").unwrap());
+    call.set("p/2", b"x").unwrap();
+    call.delete("p/1").unwrap();
+    assert_eq!(call.get("seen/1").unwrap().as_deref(), Some(&b"in"[..]), "its own write");
+    // Meanwhile another writer commits at once: the call holds no write lock (before, BEGIN IMMEDIATE did).
+    db.provision(ns.clone(), "p/1", b"other").unwrap();
+    db.provision(ns.clone(), "p/3", b"other").unwrap();
+    assert_eq!(call.list_keys("p/", None, 10).unwrap().0, ["p/2", "p/3"], "its delete hides p/1");
+    call.commit().unwrap();
+    let s = db.begin(ns).unwrap();
+    assert_eq!(s.get("p/1").unwrap(), None);
+    assert_eq!(s.get("seen/1").unwrap().as_deref(), Some(&b"in"[..]));
+}
+
+#[test]
+fn a_buffered_call_that_lost_a_race_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = file_db(&dir, 2);
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    db.provision(ns.clone(), "budget", b"1").unwrap();
+    let (a, b) = (db.begin_call(ns.clone(), Writes::Buffered), db.begin_call(ns.clone(), Writes::Buffered));
+    for call in [&a, &b] {
+        assert!(call.insert_if_absent("seen/1", b"in").unwrap(), "neither sees the other's write yet");
+        assert!(call.compare_and_swap("budget", Some(b"1"), b"2").unwrap());
+        call.set("note", b"x").unwrap();
+    }
+    a.commit().unwrap();
+    let lost = b.commit().unwrap_err();
+    assert!(lost.chain().any(|e| e.is::<Conflict>()), "{lost:#}");
+    let s = db.begin(ns).unwrap();
+    assert_eq!(s.get("budget").unwrap().as_deref(), Some(&b"2"[..]), "swapped once");
+}
+
+#[test]
+fn tokens_are_sealed_at_rest_and_refused_without_a_key_where_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = std::sync::Arc::new(Sealer::from_hex(&"ab".repeat(32)).unwrap());
+    let db = file_db(&dir, 1).with_tokens(Tokens::Sealed(sealer));
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    db.provision(ns.clone(), messenger_core::keys::CHANNEL_ACCESS_TOKEN, b"tok-9").unwrap();
+    let s = db.begin(ns.clone()).unwrap();
+    assert_eq!(s.get(messenger_core::keys::CHANNEL_ACCESS_TOKEN).unwrap().as_deref(), Some(&b"tok-9"[..]));
+    assert!(s.compare_and_swap(messenger_core::keys::CHANNEL_ACCESS_TOKEN, Some(b"tok-9"), b"tok-10").unwrap());
+    s.commit().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("c.db")).unwrap();
+    let raw: Vec<u8> =
+        conn.query_row("SELECT value FROM kv WHERE key = 'channel/access-token'", [], |r| r.get(0)).unwrap();
+    assert!(!raw.windows(6).any(|w| w == b"tok-10"), "not in the clear");
+    let refused = Database::in_memory().unwrap().with_tokens(Tokens::Refused);
+    let s = refused.begin(ns).unwrap();
+    assert_eq!(s.set("account/1/access-token", b"t"), Err(StorageError::AccessDenied));
+    assert!(s.set("account/1/link", b"{}").is_ok(), "only tokens are refused");
 }

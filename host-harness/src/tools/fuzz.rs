@@ -1,6 +1,8 @@
 //! A fuzz pass through the component: fixture deliveries mutated (and random bytes) into `inbound`, random
-//! replies into `outbound.validate`, random links into `expiry.evaluate`. Every case must end `ok` or as a typed
-//! refusal; a trap (`plugin-fault`) or a host panic is a failure. Deterministic for a seed.
+//! replies into `outbound.validate`, random links into `expiry.evaluate`; and through the host's own parsers:
+//! REQUEST and LINK JSON with malformed times and numbers (`outbound::parse_request`, `expiry::parse_link`), and
+//! the server's header and query reading with malformed headers. Every case must end `ok` or as a typed refusal; a
+//! trap (`plugin-fault`) or a host panic is a failure. Deterministic for a seed.
 
 use crate::harness::{CallError, Harness};
 use messenger_core::expiry::{Link, LoginKind};
@@ -123,6 +125,98 @@ fn random_time(rng: &mut Rng) -> u64 {
     [0, u64::MAX, rng.next(), 1_794_474_843_512 + rng.below(40 * 86_400_000) as u64][rng.below(4)]
 }
 
+/// A time as the REQUEST and LINK JSON carry it, often malformed: cut, with a multi-byte character inside, a
+/// strange offset, out-of-range fields, or not a string at all.
+fn malformed_time(rng: &mut Rng) -> String {
+    let base =
+        ["2026-11-24T10:00:00.123+09:00", "2026-11-24T10:00:00Z", "2026-11-24T10:00:0éZ", "2026-11-24T10:00:00+0é00"];
+    let mut time: Vec<char> = base[rng.below(base.len())].chars().collect();
+    let wide = ['é', '가', '\u{1f44d}', '\u{301}', '０'];
+    for _ in 0..rng.below(3) {
+        let at = rng.below(time.len() + 1);
+        match rng.below(6) {
+            0 => time.insert(at, wide[rng.below(wide.len())]),
+            // In place of one character: the fields around it keep their places, so the parser reaches it.
+            5 if at < time.len() => time[at] = wide[rng.below(wide.len())],
+            1 => time.truncate(at),
+            2 if at < time.len() => time[at] = char::from(b'0' + rng.below(10) as u8),
+            3 if at < time.len() => time[at] = ['Z', 'z', '+', '-', ':', '.', ' ', 'T'][rng.below(8)],
+            _ => time.extend("99".chars()),
+        }
+    }
+    let time: String = time.into_iter().collect();
+    match rng.below(8) {
+        0 => NUMBERS[rng.below(NUMBERS.len())].to_owned(),
+        1 => "null".into(),
+        _ => serde_json::Value::String(time).to_string(),
+    }
+}
+
+/// Numbers that overflow, go negative, or are not integers.
+const NUMBERS: &[&str] = &["-1", "1e999", "18446744073709551616", "0.5", "-0", "1e3", "9007199254740993", "\"12\""];
+
+fn request_json(rng: &mut Rng) -> String {
+    let size = if rng.chance(50) { NUMBERS[rng.below(NUMBERS.len())].to_owned() } else { rng.next().to_string() };
+    let author = ["\"agent\"", "\"bot\"", "\"é\"", "1"][rng.below(4)];
+    format!(
+        r#"{{"account-id":"17841400000000001","customer-id":"1098765432100001","now":{},"author":{author},"last-customer-message-at":{},"text":"hi","attachments":[{{"url":"https://x/a.png","mime-type":"image/png","size-bytes":{size}}}]}}"#,
+        malformed_time(rng),
+        malformed_time(rng)
+    )
+}
+
+fn link_json(rng: &mut Rng) -> String {
+    let code = if rng.chance(50) { NUMBERS[rng.below(NUMBERS.len())].to_owned() } else { "190".into() };
+    format!(
+        r#"{{"now":{},"linked-at":{},"token-expires-at":{},"last-notice-at":{},"last-error":{{"code":{code},"subcode":{}}},"last-error-at":{},"login":"instagram"}}"#,
+        malformed_time(rng),
+        malformed_time(rng),
+        malformed_time(rng),
+        malformed_time(rng),
+        NUMBERS[rng.below(NUMBERS.len())],
+        malformed_time(rng)
+    )
+}
+
+/// Header names the server reads, or random bytes.
+fn header_name(rng: &mut Rng) -> Vec<u8> {
+    let known = ["content-length", "idempotency-key", "x-hub-signature-256", "transfer-encoding", "content-type"];
+    match rng.chance(80) {
+        true => known[rng.below(known.len())].as_bytes().to_vec(),
+        false => (0..rng.below(12)).map(|_| rng.next() as u8).collect(),
+    }
+}
+
+/// Header values (and queries) with numbers, signatures, odd bytes and multi-byte text.
+fn header_value(rng: &mut Rng) -> Vec<u8> {
+    let pieces = [
+        "99999999999",
+        "-1",
+        "1e3",
+        " 12 ",
+        "0x10",
+        "sha256=",
+        "sha256=é",
+        "sha1=00",
+        "hub.mode=subscribe&hub.challenge=%",
+        "%zz",
+        "%e9",
+        "hub.verify_token=%C3%A9&",
+        "\u{0}",
+        "é",
+        "\r\n",
+        &"a".repeat(201),
+    ];
+    let mut value = Vec::new();
+    for _ in 0..rng.below(4) {
+        match rng.chance(70) {
+            true => value.extend_from_slice(pieces[rng.below(pieces.len())].as_bytes()),
+            false => value.push(rng.next() as u8),
+        }
+    }
+    value
+}
+
 /// Every `*.json` body in `dir`, to mutate.
 pub fn seeds(dir: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
     Ok(std::fs::read_dir(dir)?
@@ -138,7 +232,26 @@ pub fn run(harness: &Harness, seeds: &[Vec<u8>], cases: u64, seed: u64) -> Repor
     let mut report = Report::default();
     let options = TranslateOptions { app_secret: SECRET.into(), filters: None };
     for case in 0..cases {
-        let outcome = catch_unwind(AssertUnwindSafe(|| match rng.below(10) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| match rng.below(13) {
+            10 => {
+                let text = request_json(&mut rng);
+                messenger_core::outbound::parse_request(text.as_bytes(), 1_794_477_600_000)
+                    .map(drop)
+                    .map_err(CallError::Rejected)
+            }
+            11 => {
+                let text = link_json(&mut rng);
+                messenger_core::expiry::parse_link(text.as_bytes(), 1_794_477_600_000)
+                    .map(drop)
+                    .map_err(CallError::Rejected)
+            }
+            12 => {
+                let headers: Vec<(Vec<u8>, Vec<u8>)> =
+                    (0..rng.below(6)).map(|_| (header_name(&mut rng), header_value(&mut rng))).collect();
+                let query = String::from_utf8_lossy(&header_value(&mut rng)).into_owned();
+                crate::server::parse::read_request(&headers, &query, b"{}", SECRET);
+                Ok(())
+            }
             0..=6 => {
                 let body = mutate(&mut rng, seeds);
                 let signature = if rng.chance(95) {
@@ -206,6 +319,7 @@ pub fn run(harness: &Harness, seeds: &[Vec<u8>], cases: u64, seed: u64) -> Repor
                 report.faults += 1;
                 note(&mut report, format!("case {case}: plugin fault: {why}"));
             }
+            Ok(Err(CallError::Conflict(why))) => *report.refused.entry(format!("conflict: {why}")).or_default() += 1,
             Ok(Err(CallError::Host(why))) => {
                 report.host_errors += 1;
                 note(&mut report, format!("case {case}: host error: {why:#}"));

@@ -21,7 +21,9 @@ pub fn format_rfc3339(ms: TimestampMs) -> String {
 pub fn parse_rfc3339(text: &str) -> Result<TimestampMs, String> {
     let bad = || format!("not an RFC 3339 time (e.g. 2026-11-24T10:00:00Z): {text:?}");
     let b = text.as_bytes();
-    if b.len() < 20
+    // Every valid time is ASCII; checking it first keeps the byte slices below on character boundaries.
+    if !text.is_ascii()
+        || b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
         || !matches!(b[10], b'T' | b't' | b' ')
@@ -152,6 +154,10 @@ mod tests {
             "1969-12-31T23:59:59Z",
             "2026-11-12T09:14:03.Z",
             "2026-11-12T09:14:03+0900",
+            "2026-11-24T10:00:0éZ",
+            "2026-11-24T10:00:00+0é00",
+            "2026-11-24T10:00:00.5é",
+            "2026-11-24T10:00:00Zé",
         ] {
             assert!(parse_rfc3339(bad).is_err(), "{bad}");
         }

@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod pg;
+pub mod raw;
 
 pub use pg::free_port;
 
@@ -143,6 +144,15 @@ pub fn read_feed(
         }
         events.extend(got);
     }
+}
+
+/// A delivery of one text message from customer C1 to account A, with message id `mid`, its time offset by `i`
+/// ms: a fresh body for each `i`, for tests that post many.
+pub fn text_delivery(mid: &str, i: usize, text: &str) -> Vec<u8> {
+    let body = serde_json::json!({"object": "instagram", "entry": [{"time": 1, "id": "17841400000000001", "messaging": [{
+        "sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"}, "timestamp": 1_794_474_843_512u64 + i as u64,
+        "message": {"mid": mid, "text": text}}]}]});
+    serde_json::to_vec(&body).unwrap()
 }
 
 /// A webhook body, byte for byte.

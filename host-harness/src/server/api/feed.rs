@@ -2,7 +2,7 @@
 //! cursor; with `wait`, the request is held until an event arrives or the wait ends.
 
 use super::super::app::App;
-use super::super::routes::error;
+use super::super::answer::error;
 use super::{Scoped, bad_query};
 use crate::store::feed::{self, Position};
 use axum::Json;

@@ -1,14 +1,16 @@
 //! `POST /api/messages` and `GET /api/messages/{id}`: replies, queued durably and sent at once.
 
 use super::super::app::App;
+use super::super::conn::{ClientAddr, RequestId};
+use super::super::routes::{busy, internal, read_body};
 use super::super::keys::Caller;
-use super::super::routes::error;
+use super::super::answer::error;
 use crate::clock::now_ms;
 use crate::harness::CallError;
 use crate::outbox::Handled;
 use crate::store::activity;
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,24 +27,25 @@ use std::sync::Arc;
 pub(super) async fn reply(
     State(app): State<Arc<App>>,
     Extension(caller): Extension<Caller>,
+    Extension(peer): Extension<ClientAddr>,
+    Extension(id): Extension<RequestId>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let request_id = app.next_request_id();
-    let request_key = match headers.get("idempotency-key").map(|key| key.to_str()) {
-        None => None,
-        // Scoped to the API key that made it: another caller's key of the same text is another reply.
-        Some(Ok(key)) if !key.is_empty() && key.len() <= 200 => Some(scoped_request_key(&caller, key)),
-        Some(_) => {
-            return error(StatusCode::BAD_REQUEST, "invalid-idempotency-key", "1 to 200 visible ASCII characters");
-        }
+    let (client, request_id) = (peer.0, id.0);
+    let Ok(request_key) = super::super::parse::idempotency_key(&headers) else {
+        return error(StatusCode::BAD_REQUEST, "invalid-idempotency-key", "1 to 200 visible ASCII characters");
     };
-    let Ok(permit) = app.permits.clone().try_acquire_owned() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many requests in flight; retry");
+    // Scoped to the API key that made it: another caller's key of the same text is another reply.
+    let request_key = request_key.map(|key| scoped_request_key(&caller, &key));
+    let (body, body_ticket) = match read_body(&app, peer, id, body).await {
+        Ok(read) => read,
+        Err(answer) => return answer,
     };
+    let Some(permit) = app.replies.try_admit(client.ip()) else { return busy(app.replies.what()) };
     let worker = app.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+        let _held = (permit, body_ticket);
         let (reply, window) = match read_reply(&worker, &body)? {
             Ok(read) => read,
             Err(refusal) => return Ok(Err(refusal)),
@@ -67,11 +70,21 @@ pub(super) async fn reply(
         }
         Ok(Ok(Err(Refusal::BadRequest(e)))) => return error(StatusCode::BAD_REQUEST, &e.code, e.message),
         Ok(Ok(Err(Refusal::Invalid(errors)))) => (StatusCode::UNPROCESSABLE_ENTITY, to_value(&Invalid::new(&errors))),
-        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", format!("{e:#}")),
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", "the worker failed"),
+        Ok(Err(e)) if crate::outbox::is_full(&e) => {
+            tracing::warn!(request_id, %client, "the reply queue is full: 503");
+            return busy("queued replies");
+        }
+        Ok(Err(e)) => {
+            tracing::error!(request_id, %client, error = %format!("{e:#}"), "reply failed: 500");
+            return internal(id, "host-error");
+        }
+        Err(e) => {
+            tracing::error!(request_id, %client, error = %e, "the worker failed: 500");
+            return internal(id, "host-error");
+        }
     };
     app.metrics.reply(&answer);
-    tracing::info!(request_id, status = status.as_u16(), "reply handled");
+    tracing::info!(request_id, %client, key = %caller.name, status = status.as_u16(), "reply handled");
     (status, Json(answer)).into_response()
 }
 
@@ -138,14 +151,27 @@ fn to_value(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).expect("answers always serialize")
 }
 
-pub(super) async fn reply_status(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
+pub(super) async fn reply_status(
+    State(app): State<Arc<App>>,
+    Extension(peer): Extension<ClientAddr>,
+    Extension(id): Extension<RequestId>,
+    Path(reply): Path<i64>,
+) -> Response {
+    let Some(permit) = app.replies.try_admit(peer.0.ip()) else { return busy(app.replies.what()) };
     // The database clients block: off the async workers.
-    let stored = tokio::task::spawn_blocking(move || app.outbox.status(id))
-        .await
-        .unwrap_or_else(|_| Err(anyhow::anyhow!("the worker failed")));
+    let worker = app.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        worker.outbox.status(reply)
+    })
+    .await
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the worker failed")));
     match stored {
         Ok(Some(reply)) => Json(to_value(&reply)).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, "not-found", "no such queued reply"),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", format!("{e:#}")),
+        Err(e) => {
+            tracing::error!(request_id = id.0, client = %peer.0, error = %format!("{e:#}"), "reading a reply's status failed: 500");
+            internal(id, "host-error")
+        }
     }
 }

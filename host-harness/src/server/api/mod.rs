@@ -8,7 +8,7 @@ mod messages;
 
 use super::app::App;
 use super::keys::Caller;
-use super::routes::error;
+use super::answer::error;
 use crate::harness::{CallError, Harness};
 use crate::store::Namespace;
 use axum::extract::rejection::QueryRejection;
@@ -125,11 +125,17 @@ pub(super) fn call_error(e: CallError) -> Response {
         CallError::Rejected(_) => StatusCode::BAD_REQUEST,
         CallError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         CallError::PluginFault(_) | CallError::Host(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        CallError::Conflict(_) => return super::routes::busy("writers"),
     };
     if let CallError::Invalid(errors) = &e {
         let invalid = messenger_core::outbound::Invalid::new(errors);
         return (status, Json(serde_json::to_value(&invalid).expect("errors serialize"))).into_response();
     }
     let info = e.to_error_info();
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        // The cause is for the log, not the caller (the answer's `x-request-id` finds it).
+        tracing::error!(code = %info.code, detail = %info.message, "an API call failed: 500");
+        return error(status, &info.code, "internal error; the server log has this request");
+    }
     error(status, &info.code, info.message)
 }

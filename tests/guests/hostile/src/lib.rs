@@ -5,6 +5,9 @@
 //! - `egress <url>`: asks the host for `<url>` and reports the answer as its error;
 //! - `storage`: writes a key, then tries to read another channel's data, and reports what it saw;
 //! - `wasi`: reaches for the environment, arguments, files and stdout, and reports what it got;
+//! - `write-flood`: writes 256 KiB values under new keys for ever;
+//! - `import-flood`: reads one key for ever;
+//! - `egress-loop <url>`: asks the host for `<url>` for ever, whatever the answers;
 //! - anything else: succeeds with no events.
 
 mod wit {
@@ -70,6 +73,20 @@ impl inbound::Guest for Hostile {
                 println!("the hostile guest writes to stdout");
                 Err(report("wasi-seen", format!("env={env} args={args} files={files}")))
             }
+            "write-flood" => {
+                let value = vec![7u8; 256 * 1024];
+                for n in 0u64.. {
+                    let _ = storage::set(&format!("flood/{n}"), &value);
+                }
+                Ok(Vec::new())
+            }
+            "import-flood" => loop {
+                let _ = std::hint::black_box(storage::get("mine"));
+            },
+            "egress-loop" => loop {
+                let request = http::Request { method: http::Method::Get, url: argument.into(), headers: vec![], body: vec![], timeout_ms: Some(2_000) };
+                let _ = std::hint::black_box(http::send(&request));
+            },
             _ => Ok(Vec::new()),
         }
     }
