@@ -5,7 +5,9 @@
 //! resident memory must come back to within 20% of where it started.
 
 use messenger_test_support::raw::{KillOnDrop, connect_from, post_from, rss_kib};
-use messenger_test_support::{APP_SECRET, FakeGraph, free_port, graph_fixture, http_client_with_timeout, sign};
+use messenger_test_support::{
+    API_KEY, APP_SECRET, AUTH, FakeGraph, free_port, graph_fixture, http_client_with_timeout, sign,
+};
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
@@ -60,6 +62,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--db", "soak.db", "--graph-url", &graph.url()])
         .env("MESSENGER_APP_SECRET", APP_SECRET)
         .env("MESSENGER_ACCESS_TOKEN", "soak-token")
+        .env("MESSENGER_API_KEYS", format!("soak:{API_KEY}"))
         .env("MESSENGER_CACHE_DIR", dir.path().join("cache"))
         .env_remove("MESSENGER_DB_URL")
         .stdout(Stdio::null())
@@ -88,7 +91,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
         let (_, body) = signed(10_000 + i);
         assert_eq!(post("/webhooks/instagram", &[("X-Hub-Signature-256", &sign(APP_SECRET, &body))], &body), 200);
     }
-    assert_eq!(post("/api/messages", &[], &reply()), 200);
+    assert_eq!(post("/api/messages", &[AUTH], &reply()), 200);
     for _ in 0..8 {
         post_from(
             Ipv4Addr::new(127, 0, 0, 2),
@@ -138,7 +141,7 @@ fn one_node_under_floods_slow_clients_and_a_slow_graph_keeps_every_signed_delive
     // Replies held by the slow Graph.
     load.push(until_stopped(&stop, move || {
         let agent = http_client_with_timeout(Some(Duration::from_secs(30)));
-        let _ = agent.post(format!("http://{addr}/api/messages")).send(&reply()[..]);
+        let _ = agent.post(format!("http://{addr}/api/messages")).header(AUTH.0, AUTH.1).send(&reply()[..]);
         std::thread::sleep(Duration::from_millis(1_000));
     }));
     // /healthz throughout, and the server's memory.

@@ -147,7 +147,7 @@ fn a_reply_waiting_on_a_slow_graph_holds_no_lock_and_no_delivery_slot() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&graph, dir.path(), |c| c.queue_limit = 1);
     let addr = server.addr;
-    let reply = std::thread::spawn(move || post_to(addr, "/api/messages", &[], &reply_body("Slow one.")).0);
+    let reply = std::thread::spawn(move || post_to(addr, "/api/messages", &[AUTH], &reply_body("Slow one.")).0);
     std::thread::sleep(Duration::from_millis(500));
     // The reply's send waits 7 s on Graph; a delivery (its profile fetch queued behind the send, on this one-thread
     // fake Graph, until its own timeout) must still be stored, not refused with "database is locked".
@@ -166,7 +166,7 @@ fn the_reply_queue_is_capped_and_settled_replies_are_purged() {
         c.outbox_limits = QueueLimits { max_pending: 3, ..QueueLimits::default() };
     });
     let statuses: Vec<u16> =
-        (0..5).map(|i| post(&server, "/api/messages", &[], &reply_body(&format!("r{i}"))).0).collect();
+        (0..5).map(|i| post(&server, "/api/messages", &[AUTH], &reply_body(&format!("r{i}"))).0).collect();
     assert_eq!(statuses, [202, 202, 202, 503, 503], "past 3 pending replies the queue refuses instead of growing");
     server.stop().unwrap();
 
@@ -175,12 +175,12 @@ fn the_reply_queue_is_capped_and_settled_replies_are_purged() {
     let server = start(&graph, dir.path(), |c| {
         c.outbox_limits = QueueLimits { retention: Duration::ZERO, ..QueueLimits::default() };
     });
-    let (status, body) = post(&server, "/api/messages", &[], &reply_body("Sent, then forgotten."));
+    let (status, body) = post(&server, "/api/messages", &[AUTH], &reply_body("Sent, then forgotten."));
     assert_eq!(status, 200, "{body}");
     let id = serde_json::from_str::<Value>(&body).unwrap()["id"].as_i64().unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     let path = format!("http://{}/api/messages/{id}", server.addr);
-    while http_client().get(&path).call().unwrap().status() != 404 {
+    while http_client().get(&path).header(AUTH.0, AUTH.1).call().unwrap().status() != 404 {
         assert!(Instant::now() < deadline, "the settled reply was not purged");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -194,7 +194,7 @@ fn a_malformed_time_is_a_400_not_a_dropped_connection() {
     for time in ["2026-11-24T10:00:0éZ", "2026-11-24T10:00:00+0é00"] {
         let body = json!({"account-id": "17841400000000001", "customer-id": "1098765432100001", "author": "agent",
             "last-customer-message-at": time, "text": "hi"});
-        let (status, answer) = post(&server, "/api/messages", &[], body.to_string().as_bytes());
+        let (status, answer) = post(&server, "/api/messages", &[AUTH], body.to_string().as_bytes());
         assert_eq!(status, 400, "{time}: {answer}");
         let request = dir.path().join("reply.json");
         std::fs::write(&request, body.to_string()).unwrap();

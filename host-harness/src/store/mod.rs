@@ -11,8 +11,8 @@
 //! locks, never a read followed by a blind write.
 
 pub mod activity;
-pub mod feed;
 mod buffer;
+pub mod feed;
 pub(crate) mod files;
 pub mod journal;
 pub(crate) mod pg_tls;

@@ -1,7 +1,7 @@
 //! Who may call `/api/*`: `Authorization: Bearer <a configured key>` (see `keys`), or 401 with nothing done.
 
-use super::super::app::App;
 use super::super::answer::error;
+use super::super::app::App;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;

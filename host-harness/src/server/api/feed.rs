@@ -1,8 +1,8 @@
 //! `GET /api/events?after=&limit=&wait=&channel=`: the channel's stored events in commit order, after an opaque
 //! cursor; with `wait`, the request is held until an event arrives or the wait ends.
 
-use super::super::app::App;
 use super::super::answer::error;
+use super::super::app::App;
 use super::{Scoped, bad_query};
 use crate::store::feed::{self, Position};
 use axum::Json;

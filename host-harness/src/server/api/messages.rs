@@ -1,10 +1,10 @@
 //! `POST /api/messages` and `GET /api/messages/{id}`: replies, queued durably and sent at once.
 
+use super::super::answer::error;
 use super::super::app::App;
 use super::super::conn::{ClientAddr, RequestId};
-use super::super::routes::{busy, internal, read_body};
 use super::super::keys::Caller;
-use super::super::answer::error;
+use super::super::routes::{busy, internal, read_body};
 use crate::clock::now_ms;
 use crate::harness::CallError;
 use crate::outbox::Handled;

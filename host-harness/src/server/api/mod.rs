@@ -6,9 +6,9 @@ mod auth;
 mod feed;
 mod messages;
 
+use super::answer::error;
 use super::app::App;
 use super::keys::Caller;
-use super::answer::error;
 use crate::harness::{CallError, Harness};
 use crate::store::Namespace;
 use axum::extract::rejection::QueryRejection;
