@@ -27,7 +27,9 @@ pub use egress::EgressPolicy;
 pub use harness::{AccountOverview, CallError, Harness, HarnessConfig, Outcome, RetryPolicy, Selection};
 pub use outbox::{Outbox, QueueFull, QueueLimits, Queued, ReplyStatus, StoredReply, Submitted};
 pub use runtime::limits::Limits;
-pub use server::{ApiKey, ForwardConfig, Retention, ServeConfig, ServerHandle, forward_cursor, spawn as serve};
+pub use server::{
+    ApiKey, ForwardConfig, Retention, ServeConfig, ServerHandle, Unrouted, forward_cursor, spawn as serve,
+};
 pub use store::{Conflict, Database, Namespace, Sealer, Session, Tokens, Writes, feed, journal, retention};
 
 /// Where the build put the component.

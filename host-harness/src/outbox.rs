@@ -131,6 +131,11 @@ impl Outbox {
         Self { database, namespace, node: node.into(), lease, limits: QueueLimits::default() }
     }
 
+    /// The channel whose queue this is.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
     pub fn with_limits(self, limits: QueueLimits) -> Self {
         Self { limits, ..self }
     }

@@ -45,6 +45,9 @@ struct ConfigFile {
     #[serde(default)]
     api_keys: Vec<ApiKey>,
     forward_secret: Option<String>,
+    /// Where entries for accounts no channel linked go: `default` (the default channel) or `skip`.
+    #[serde(default)]
+    unrouted: server::Unrouted,
     /// Days to keep each kind of record: `{"raw-bodies": 3, "events": 30, "activity": 8}` (any of them).
     #[serde(default)]
     retention_days: RetentionDays,
@@ -102,6 +105,7 @@ fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
             .map(|o| o.split(',').map(|s| s.trim().to_owned()).collect())
             .unwrap_or(file.owners),
         language: file.language,
+        unrouted: file.unrouted,
         api_keys: env("MESSENGER_API_KEYS").map(|keys| ApiKey::parse_list(&keys)).unwrap_or(file.api_keys),
         ..ServeConfig::default()
     };
@@ -140,8 +144,26 @@ fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
     if config.owners.is_empty() {
         tracing::warn!("no channel owners (MESSENGER_OWNERS): expiry notices will have nobody to tell");
     }
+    adopt_linked_accounts(&harness);
     let (harness_db, node) = (harness.database().describe(), config.node.clone());
     let server = server::spawn(harness, config)?;
     tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, /api/*, GET /metrics, GET /healthz");
     server.wait_for_signal()
+}
+
+/// Routes the default channel's linked accounts to it where no channel holds them: accounts linked before routes
+/// existed keep reaching their channel, with `unrouted: skip` too.
+fn adopt_linked_accounts(harness: &Harness) {
+    let accounts = match harness.list_accounts() {
+        Ok(accounts) => accounts.into_iter().map(|a| a.account_id).collect::<Vec<_>>(),
+        Err(e) => return tracing::warn!(code = %e.to_error_info().code, "listing the linked accounts at start"),
+    };
+    match store::channels::adopt(harness.database(), harness.namespace(), &accounts, crate::clock::now_ms()) {
+        Ok(taken) => {
+            for taken in taken {
+                tracing::warn!(account = %taken.account, holder = %taken.channel, "a linked account is routed to another channel");
+            }
+        }
+        Err(e) => tracing::error!("routing the linked accounts at start: {e:#}"),
+    }
 }

@@ -1,6 +1,8 @@
 //! One method per export: core types in, the WIT's across, core types out.
 
 use super::{CallError, Harness};
+use crate::store::{Writes, channels};
+use messenger_core::ConnectorError;
 use messenger_core::accounts::{AccountInfo, LinkRequest, LinkedAccount, SelectionChange};
 use messenger_core::events::InboxEvent;
 use messenger_core::expiry::{Decision, Link};
@@ -8,6 +10,9 @@ use messenger_core::inbound::{Delivery, Handshake, TranslateOptions};
 use messenger_core::outbound::{DeliveryStatus, Reply, SendPlan};
 use messenger_core::settings::Filters;
 use messenger_core::wire::Mirror;
+
+/// A selection named an account that another channel of this deployment linked.
+pub const ACCOUNT_IN_ANOTHER_CHANNEL: &str = "account-in-another-channel";
 
 impl Harness {
     /// Translates one webhook delivery into inbox events (`inbound.translate`).
@@ -102,17 +107,40 @@ impl Harness {
         Ok(linked.mirror())
     }
 
-    /// What selecting exactly `selected` would do (`expiry.plan-selection`), or does (`apply-selection`).
+    /// What selecting exactly `selected` would do (`expiry.plan-selection`), or does (`apply-selection`). Applied,
+    /// it routes the selected accounts' webhooks to this channel and stops routing the dropped ones, in the same
+    /// transaction; an account another channel linked is refused (`account-in-another-channel`), planned or applied.
     pub fn select_accounts(&self, selected: &[String], apply: bool) -> Result<SelectionChange, CallError> {
-        let change = self.call(|store, plugin| {
-            let exports = plugin.helpdesk_messenger_connector_expiry();
-            if apply {
-                exports.call_apply_selection(store, selected)
-            } else {
-                exports.call_plan_selection(store, selected)
+        let taken = channels::taken_elsewhere(&self.database, &self.namespace, selected).map_err(CallError::Host)?;
+        if let Some(taken) = taken.first() {
+            return Err(CallError::Rejected(ConnectorError::new(ACCOUNT_IN_ANOTHER_CHANNEL, taken.to_string())));
+        }
+        let routed = self.call_then(
+            Writes::Buffered,
+            |store, plugin| {
+                let exports = plugin.helpdesk_messenger_connector_expiry();
+                if apply {
+                    exports.call_apply_selection(store, selected)
+                } else {
+                    exports.call_plan_selection(store, selected)
+                }
+            },
+            |session, change| {
+                if !apply {
+                    return Ok(());
+                }
+                let linked: Vec<String> = change.added.iter().chain(&change.kept).cloned().collect();
+                channels::apply_routes(session, &linked, &change.removed, crate::clock::now_ms())
+            },
+        );
+        match routed {
+            Ok(change) => Ok(change.mirror()),
+            // Another channel claimed one of them between the check and the commit.
+            Err(CallError::Host(e)) if e.downcast_ref::<channels::RouteTaken>().is_some() => {
+                Err(CallError::Rejected(ConnectorError::new(ACCOUNT_IN_ANOTHER_CHANNEL, format!("{e}"))))
             }
-        })?;
-        Ok(change.mirror())
+            Err(other) => Err(other),
+        }
     }
 
     /// Marks (or clears) the channel's representative account (`expiry.set-representative`).

@@ -77,7 +77,8 @@ impl HarnessConfig {
     }
 }
 
-/// The component, loaded once, run for one channel's calls.
+/// The component, loaded once, run for one channel's calls. A clone shares the component, store and egress.
+#[derive(Clone)]
 pub struct Harness {
     runtime: std::sync::Arc<Runtime>,
     database: Database,

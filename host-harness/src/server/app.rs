@@ -7,6 +7,7 @@ use super::keys::Keys;
 use super::metrics::Metrics;
 use crate::harness::Harness;
 use crate::outbox::Outbox;
+use crate::store::Namespace;
 use std::sync::Arc;
 
 pub(super) struct App {
@@ -48,6 +49,43 @@ impl App {
             committed,
             forwarder,
             metrics: Metrics::new(),
+        }
+    }
+
+    /// The reply queue of a channel (the default channel's is `outbox`).
+    pub fn outbox_for(&self, namespace: &Namespace) -> Outbox {
+        if namespace == self.outbox.namespace() {
+            return self.outbox.clone();
+        }
+        Outbox::new(self.harness.database().clone(), namespace.clone(), self.config.node.clone(), self.config.lease)
+            .with_limits(self.config.outbox_limits)
+    }
+
+    /// Every channel the deployment knows, the default first (only the default when the store cannot say).
+    pub fn channels(&self) -> Vec<Namespace> {
+        let default = self.harness.namespace();
+        crate::store::channels::known(self.harness.database(), default).unwrap_or_else(|e| {
+            tracing::error!("listing the channels: {e:#}");
+            vec![default.clone()]
+        })
+    }
+
+    /// The component for a channel's calls.
+    pub fn harness_for(&self, namespace: &Namespace) -> Option<Harness> {
+        if namespace == self.harness.namespace() {
+            return Some(Harness::clone(&self.harness));
+        }
+        self.harness.for_channel(namespace.channel()).map_err(|e| tracing::error!("{e:#}")).ok()
+    }
+
+    /// A channel's settings in effect: its own, else the deployment's.
+    pub fn effective_settings(
+        &self,
+        own: &crate::store::channels::ChannelSettings,
+    ) -> crate::store::channels::ChannelSettings {
+        crate::store::channels::ChannelSettings {
+            owners: Some(own.owners.clone().unwrap_or_else(|| self.config.owners.clone())),
+            language: own.language.clone().or_else(|| self.config.language.clone()),
         }
     }
 

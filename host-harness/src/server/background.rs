@@ -1,10 +1,11 @@
 //! Work beside the requests: sending replies (and queueing what may go later, durably), the retry queue, and the
 //! expiry scheduler that refreshes tokens and stores owner notices as `owner-notice` events.
 
+use super::ServeConfig;
 use super::app::App;
 use crate::clock::now_ms;
-use crate::harness::link_of;
-use crate::store::journal;
+use crate::harness::{Harness, link_of};
+use crate::store::{channels, journal};
 use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -60,30 +61,46 @@ fn push(app: &App) {
     }
 }
 
-/// Prunes what the retention settings no longer keep (every node may; the deletes are idempotent).
+/// Prunes what the retention settings no longer keep, in every channel (every node may; the deletes are
+/// idempotent).
 fn prune(app: &App) {
-    let (database, namespace) = (app.harness.database(), app.harness.namespace());
-    match crate::store::retention::prune(database, namespace, now_ms(), &app.config.retention) {
-        Ok(pruned) if pruned != Default::default() => tracing::info!(?pruned, "pruned by retention"),
-        Ok(_) => {}
-        Err(e) => tracing::error!("pruning by retention: {e:#}"),
+    let database = app.harness.database();
+    for namespace in app.channels() {
+        match crate::store::retention::prune(database, &namespace, now_ms(), &app.config.retention) {
+            Ok(pruned) if pruned != Default::default() => {
+                tracing::info!(channel = namespace.channel(), ?pruned, "pruned by retention")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(channel = namespace.channel(), "pruning by retention: {e:#}"),
+        }
     }
 }
 
 /// Sends what is due in the retry queue, and about once a minute deletes the replies settled past retention.
 fn drain_outbox(app: &App) {
-    if let Err(e) = app.outbox.drain(&app.harness, &app.config.retry, 16) {
-        tracing::error!("claiming from the retry queue: {e:#}");
+    let due = match channels::with_replies_due(app.harness.database(), app.harness.namespace(), now_ms()) {
+        Ok(due) => due,
+        Err(e) => return tracing::error!("finding the channels with replies due: {e:#}"),
+    };
+    for namespace in due {
+        let Some(harness) = app.harness_for(&namespace) else { continue };
+        if let Err(e) = app.outbox_for(&namespace).drain(&harness, &app.config.retry, 16) {
+            tracing::error!(channel = namespace.channel(), "claiming from the retry queue: {e:#}");
+        }
     }
     static LAST_PURGE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = now_ms();
     let every = app.config.outbox_limits.retention.as_millis().clamp(10, 60_000) as u64;
     if now.saturating_sub(LAST_PURGE.load(std::sync::atomic::Ordering::Relaxed)) >= every {
         LAST_PURGE.store(now, std::sync::atomic::Ordering::Relaxed);
-        match app.outbox.purge(now) {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "settled replies past retention deleted"),
-            Err(e) => tracing::error!("purging settled replies: {e:#}"),
+        for namespace in app.channels() {
+            match app.outbox_for(&namespace).purge(now) {
+                Ok(0) => {}
+                Ok(purged) => {
+                    tracing::info!(channel = namespace.channel(), purged, "settled replies past retention deleted")
+                }
+                Err(e) => tracing::error!(channel = namespace.channel(), "purging settled replies: {e:#}"),
+            }
         }
     }
 }
@@ -98,11 +115,25 @@ fn release_memory(app: &App) {
     }
 }
 
-/// Evaluates every linked account: refreshes what should be, and stores each owner notice once per period. One
-/// node at a time runs it (a lease row); and a notice is stored only if the last-notice time it was decided on is
-/// still the stored one, so even two runs at once store it once.
+/// Evaluates every channel's linked accounts, each channel with its own owners and language.
 fn run_expiry(app: &App) {
-    let (harness, config) = (&app.harness, &app.config);
+    for namespace in app.channels() {
+        let Some(harness) = app.harness_for(&namespace) else { continue };
+        let settings = match channels::settings(harness.database(), &namespace) {
+            Ok(own) => app.effective_settings(&own),
+            Err(e) => {
+                tracing::error!(channel = namespace.channel(), "reading the channel's settings: {e:#}");
+                continue;
+            }
+        };
+        expire_channel(&harness, &app.config, settings.owners.unwrap_or_default(), settings.language);
+    }
+}
+
+/// Evaluates a channel's linked accounts: refreshes what should be, and stores each owner notice once per period.
+/// One node at a time runs it per channel (a lease row); and a notice is stored only if the last-notice time it was
+/// decided on is still the stored one, so even two runs at once store it once.
+fn expire_channel(harness: &Harness, config: &ServeConfig, owners: Vec<String>, language: Option<String>) {
     let (database, namespace) = (harness.database(), harness.namespace());
     match journal::take_lease(database, namespace, "expiry-scheduler", &config.node, config.lease) {
         Ok(true) => {}
@@ -122,7 +153,7 @@ fn run_expiry(app: &App) {
                 continue;
             }
         };
-        let link = link_of(&account, now, last_notice, config.owners.clone(), config.language.clone());
+        let link = link_of(&account, now, last_notice, owners.clone(), language.clone());
         let Ok(decision) = harness.evaluate_link(&link) else { continue };
         if decision.refresh
             && let Err(e) = harness.refresh_token(&account.account_id, now)

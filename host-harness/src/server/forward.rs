@@ -1,4 +1,5 @@
-//! Push: committed events POSTed to the helpdesk (`--forward-url`), in feed order, at least once.
+//! Push: committed events POSTed to the helpdesk (`--forward-url`), in feed order, at least once. One queue for
+//! every channel of the deployment: each event names its `channel`, and keeps its place among its channel's.
 //!
 //! The feed is the durable queue and a cursor stored beside it is the position: a batch is read after the cursor,
 //! POSTed as `{"events":[...]}` (the feed's objects, cursors included) signed with
@@ -110,7 +111,7 @@ pub(super) fn run(forwarder: &Forwarder, harness: &Harness, node: &str) {
 fn forward_batch(forwarder: &Forwarder, harness: &Harness, node: &str) -> Result<bool> {
     let (database, namespace) = (harness.database(), harness.namespace());
     let after = stored_cursor(database, namespace)?;
-    if feed::read(database, namespace, after, 1)?.is_empty() {
+    if feed::read_all(database, namespace, after, 1)?.is_empty() {
         return Ok(false);
     }
     let lease = format!("forwarder/{}", namespace.channel());
@@ -119,7 +120,7 @@ fn forward_batch(forwarder: &Forwarder, harness: &Harness, node: &str) -> Result
     }
     // Read again under the lease: another node may have moved the cursor meanwhile.
     let after = stored_cursor(database, namespace)?;
-    let batch = feed::read(database, namespace, after, BATCH)?;
+    let batch = feed::read_all(database, namespace, after, BATCH)?;
     let Some(last) = batch.last().map(|e| e.position) else { return Ok(false) };
     let events: Vec<_> = batch.iter().map(feed::FeedEvent::to_json).collect();
     let body = serde_json::to_vec(&json!({"events": events}))?;

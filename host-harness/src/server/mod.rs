@@ -9,6 +9,7 @@ mod api;
 mod app;
 mod background;
 mod conn;
+mod deliver;
 mod forward;
 mod keys;
 mod metrics;
@@ -16,6 +17,7 @@ mod observe;
 pub(crate) mod parse;
 mod routes;
 
+pub use deliver::Unrouted;
 pub use forward::{ForwardConfig, stored_cursor as forward_cursor};
 pub use keys::ApiKey;
 
@@ -32,9 +34,13 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     pub app_secret: Option<String>,
     pub verify_token: Option<String>,
-    /// The channel owners told about expiring or broken links.
+    /// The owners told about expiring or broken links, for every channel that set none of its own
+    /// (`PUT /api/settings`).
     pub owners: Vec<String>,
+    /// The owner notices' language, for every channel that set none of its own.
     pub language: Option<String>,
+    /// Where entries for accounts no channel linked go: the default channel, or nowhere (recorded as skipped).
+    pub unrouted: Unrouted,
     /// Deliveries in flight at once (their signature already checked); past it, 503. One client address may hold
     /// half of them.
     pub queue_limit: usize,
@@ -85,6 +91,7 @@ impl Default for ServeConfig {
             verify_token: None,
             owners: Vec::new(),
             language: None,
+            unrouted: Unrouted::Default,
             queue_limit: 64,
             api_limit: 64,
             max_bodies: 32,

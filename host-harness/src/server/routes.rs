@@ -14,7 +14,7 @@ use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use messenger_core::inbound::{Delivery, MAX_BODY_BYTES, TranslateOptions};
+use messenger_core::inbound::{Delivery, MAX_BODY_BYTES};
 use std::sync::Arc;
 
 pub(super) fn router(app: Arc<App>) -> Router {
@@ -122,10 +122,10 @@ async fn webhook(
         .collect();
     let delivery = Delivery { headers, body: body.to_vec(), received_at: now_ms() };
     drop(body);
-    let harness = app.harness.clone();
+    let (harness, unrouted) = (app.harness.clone(), app.config.unrouted);
     let outcome = tokio::task::spawn_blocking(move || {
         let _held = (permit, body_ticket);
-        harness.translate_recorded(&delivery, &TranslateOptions { app_secret, filters: None })
+        super::deliver::store(&harness, &delivery, &app_secret, unrouted)
     })
     .await;
     match outcome {

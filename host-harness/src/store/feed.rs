@@ -41,15 +41,18 @@ impl Position {
 #[derive(Debug, Clone)]
 pub struct FeedEvent {
     pub position: Position,
+    /// The channel it belongs to.
+    pub channel: String,
     pub event: Value,
 }
 
 impl FeedEvent {
-    /// The event with its `cursor`, as the feed and the push send it.
+    /// The event with its `cursor` and `channel`, as the feed and the push send it.
     pub fn to_json(&self) -> Value {
         let mut event = self.event.clone();
         if let Some(fields) = event.as_object_mut() {
             fields.insert("cursor".into(), Value::String(self.position.to_cursor()));
+            fields.insert("channel".into(), Value::String(self.channel.clone()));
         }
         event
     }
@@ -58,5 +61,22 @@ impl FeedEvent {
 /// At most `limit` events of `namespace` after `after`, in commit order.
 pub fn read(database: &Database, namespace: &Namespace, after: Position, limit: usize) -> Result<Vec<FeedEvent>> {
     let rows = database.transaction(namespace, |s| s.journal(|tx, ns| tx.feed(ns, after, limit)))?;
-    rows.into_iter().map(|(position, json)| Ok(FeedEvent { position, event: serde_json::from_str(&json)? })).collect()
+    let channel = namespace.channel();
+    rows.into_iter()
+        .map(|(position, json)| {
+            Ok(FeedEvent { position, channel: channel.to_owned(), event: serde_json::from_str(&json)? })
+        })
+        .collect()
+}
+
+/// At most `limit` events of every channel after `after`, in commit order (the push's one queue for all channels;
+/// each channel's events keep their order in it). `any` names the transaction, not a filter.
+pub fn read_all(database: &Database, any: &Namespace, after: Position, limit: usize) -> Result<Vec<FeedEvent>> {
+    let rows = database.transaction(any, |s| s.journal(|tx, _| tx.feed_all(after, limit)))?;
+    rows.into_iter()
+        .map(|(position, ns, json)| {
+            let channel = Namespace::parse(&ns)?.channel().to_owned();
+            Ok(FeedEvent { position, channel, event: serde_json::from_str(&json)? })
+        })
+        .collect()
 }

@@ -20,6 +20,29 @@ pub fn record_delivery(session: &Session, received_at: u64, body: &[u8], events:
     })
 }
 
+/// The reason of the `skipped` event an entry for an account no channel linked leaves (`unrouted: skip`).
+pub const UNLINKED_ACCOUNT: &str = "unlinked-account";
+
+/// Stores entries for accounts no channel linked (`unrouted: skip`): the raw entries as a delivery of their own, and
+/// a `skipped` event (`unlinked-account`) for each account, so the helpdesk can see what was not taken.
+pub fn record_unrouted(
+    database: &Database,
+    namespace: &Namespace,
+    received_at: u64,
+    body: &[u8],
+    accounts: &[String],
+) -> Result<()> {
+    database.transaction(namespace, |s| {
+        s.journal(|tx, ns| {
+            let delivery = tx.insert_delivery(ns, sql_time(received_at), body)?;
+            accounts.iter().try_for_each(|account| {
+                let event = serde_json::json!({"account-id": account, "kind": "skipped", "reason": UNLINKED_ACCOUNT});
+                tx.insert_event(ns, Some(delivery), &event.to_string())
+            })
+        })
+    })
+}
+
 /// Every stored event, oldest first.
 pub fn events(database: &Database, namespace: &Namespace) -> Result<Vec<Value>> {
     let rows = database.read(namespace, |s| s.journal(|tx, ns| tx.events(ns)))?;

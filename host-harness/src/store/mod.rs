@@ -12,6 +12,7 @@
 
 pub mod activity;
 mod buffer;
+pub mod channels;
 pub mod feed;
 pub(crate) mod files;
 pub mod journal;
@@ -49,6 +50,13 @@ impl Namespace {
             anyhow::ensure!(valid, "a {what} name is 1 to 128 letters, digits, '-', '_' or '.': {part:?}");
         }
         Ok(Self(format!("{plugin}/{channel}")))
+    }
+
+    /// A namespace as stored (`plugin/channel`).
+    pub fn parse(stored: &str) -> Result<Self> {
+        let (plugin, channel) =
+            stored.split_once('/').ok_or_else(|| anyhow::anyhow!("not a stored namespace: {stored:?}"))?;
+        Self::new(plugin, channel)
     }
 
     pub fn as_str(&self) -> &str {
@@ -135,6 +143,21 @@ pub(crate) trait JournalTransaction {
     fn events(&mut self, ns: &str) -> Result<Vec<String>>;
     /// At most `limit` events after `after` in commit order, each with its position (see `feed`).
     fn feed(&mut self, ns: &str, after: feed::Position, limit: usize) -> Result<Vec<(feed::Position, String)>>;
+    /// At most `limit` events of every channel after `after`, in commit order, each with its namespace.
+    fn feed_all(&mut self, after: feed::Position, limit: usize) -> Result<Vec<(feed::Position, String, String)>>;
+
+    /// Routes `account`'s webhooks to `ns` from `at`; false (nothing changed) when another channel holds it.
+    fn claim_route(&mut self, ns: &str, account: &str, at: i64) -> Result<bool>;
+    /// Stops routing `account` to `ns` (nothing when another channel holds it).
+    fn release_route(&mut self, ns: &str, account: &str) -> Result<()>;
+    /// The namespace `account` is routed to, if any.
+    fn route_of(&mut self, account: &str) -> Result<Option<String>>;
+    /// Every namespace that linked an account or has settings of its own.
+    fn channels(&mut self) -> Result<Vec<String>>;
+    /// The namespaces with a reply due at `now`.
+    fn channels_due(&mut self, now: i64) -> Result<Vec<String>>;
+    fn channel_settings(&mut self, ns: &str) -> Result<Option<String>>;
+    fn set_channel_settings(&mut self, ns: &str, json: &str) -> Result<()>;
 
     /// The new reply's id; none when a reply with the same request key is already queued.
     fn enqueue(&mut self, ns: &str, reply: &NewReply) -> Result<Option<i64>>;

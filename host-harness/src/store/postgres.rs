@@ -302,6 +302,44 @@ impl JournalTransaction for PgTx {
         self.execute(sql, &[&ns, &before])
     }
 
+    fn feed_all(&mut self, after: Position, limit: usize) -> Result<Vec<(Position, String, String)>> {
+        let xid = after.xid.to_string();
+        let rows = self.rows(schema::FEED_ALL_POSTGRES, &[&xid, &after.id, &(limit as i64)])?;
+        let read = |row: &postgres::Row| -> Result<(Position, String, String)> {
+            let position = Position { xid: row.try_get::<_, String>(0)?.parse()?, id: row.try_get(1)? };
+            Ok((position, row.try_get(2)?, row.try_get(3)?))
+        };
+        rows.iter().map(read).collect()
+    }
+
+    fn claim_route(&mut self, ns: &str, account: &str, at: i64) -> Result<bool> {
+        Ok(self.execute(schema::CLAIM_ROUTE, &[&ns, &account, &at])? == 1)
+    }
+
+    fn release_route(&mut self, ns: &str, account: &str) -> Result<()> {
+        self.execute(schema::RELEASE_ROUTE, &[&ns, &account]).map(drop)
+    }
+
+    fn route_of(&mut self, account: &str) -> Result<Option<String>> {
+        self.one(schema::ROUTE_OF, &[&account])
+    }
+
+    fn channels(&mut self) -> Result<Vec<String>> {
+        self.rows(schema::CHANNELS_KNOWN, &[])?.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    fn channels_due(&mut self, now: i64) -> Result<Vec<String>> {
+        self.rows(schema::CHANNELS_DUE, &[&now])?.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    fn channel_settings(&mut self, ns: &str) -> Result<Option<String>> {
+        self.one(schema::CHANNEL_SETTINGS, &[&ns])
+    }
+
+    fn set_channel_settings(&mut self, ns: &str, json: &str) -> Result<()> {
+        self.execute(schema::SET_CHANNEL_SETTINGS, &[&ns, &json]).map(drop)
+    }
+
     fn pending_load(&mut self, ns: &str) -> Result<(u64, u64)> {
         let rows = self.rows(schema::PENDING_LOAD, &[&ns])?;
         let row = rows.first().context("count(*) gives a row")?;

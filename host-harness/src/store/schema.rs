@@ -56,6 +56,7 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
     Migration { version: 3, sql: OUTBOX_SETTLED_AT },
     Migration { version: 4, sql: "CREATE INDEX events_by_namespace ON events (namespace, id);" },
     Migration { version: 5, sql: ACTIVITY },
+    Migration { version: 6, sql: CHANNELS },
 ];
 
 /// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
@@ -115,6 +116,9 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         CREATE INDEX events_feed ON events (namespace, xid, id);",
     },
     Migration { version: 5, sql: ACTIVITY },
+    Migration { version: 6, sql: CHANNELS },
+    // The push reads every channel's events in one feed.
+    Migration { version: 7, sql: "CREATE INDEX events_feed_all ON events (xid, id);" },
 ];
 
 /// Version 2, the same on both engines: the client's idempotency key of a reply, unique per channel, so a reply
@@ -146,6 +150,19 @@ const ACTIVITY: &str = "CREATE TABLE account_activity (
     );
     CREATE INDEX customer_activity_latest ON customer_activity (namespace, account_id, customer_id, at);";
 
+/// Version 6, the same on both engines: which channel linked each account (where its webhooks go; one channel per
+/// account, so no channel can take another's traffic), and each channel's own settings (owners, language).
+const CHANNELS: &str = "CREATE TABLE account_routes (
+        account_id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        linked_at BIGINT NOT NULL
+    );
+    CREATE INDEX account_routes_by_namespace ON account_routes (namespace);
+    CREATE TABLE channel_settings (
+        namespace TEXT PRIMARY KEY,
+        settings TEXT NOT NULL
+    );";
+
 pub const KV_GET: &str = "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2";
 pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
     ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value";
@@ -163,6 +180,12 @@ pub const EVENTS: &str = "SELECT json FROM events WHERE namespace = ?1 ORDER BY 
 /// One writer at a time: id order is commit order (`?2` is the cursor's xid, always 0 here).
 pub const FEED_SQLITE: &str =
     "SELECT id, json FROM events WHERE namespace = ?1 AND ?2 = 0 AND id > ?3 ORDER BY id LIMIT ?4";
+/// Every channel's events (the push), each with its namespace.
+pub const FEED_ALL_SQLITE: &str =
+    "SELECT id, namespace, json FROM events WHERE ?1 = 0 AND id > ?2 ORDER BY id LIMIT ?3";
+pub const FEED_ALL_POSTGRES: &str = "SELECT xid::text, id, namespace, json FROM events
+    WHERE (xid, id) > (?1::text::xid8, ?2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY xid, id LIMIT ?3";
 /// Only transactions older than every running one: nothing can commit later before what this returns.
 pub const FEED_POSTGRES: &str = "SELECT xid::text, id, json FROM events
     WHERE namespace = ?1 AND (xid, id) > (?2::text::xid8, ?3) AND xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -226,3 +249,19 @@ pub const NEXT_NOTICE: &str =
 pub const TAKE_LEASE: &str = "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4)
     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
     WHERE leases.expires_at < ?3 OR leases.holder = ?2";
+
+/// Routes an account to a channel, unless another channel holds it (then no row changes).
+pub const CLAIM_ROUTE: &str = "INSERT INTO account_routes (account_id, namespace, linked_at) VALUES (?2, ?1, ?3)
+    ON CONFLICT (account_id) DO UPDATE SET linked_at = excluded.linked_at
+    WHERE account_routes.namespace = excluded.namespace";
+pub const RELEASE_ROUTE: &str = "DELETE FROM account_routes WHERE namespace = ?1 AND account_id = ?2";
+pub const ROUTE_OF: &str = "SELECT namespace FROM account_routes WHERE account_id = ?1";
+/// Every channel the deployment knows: one that linked an account or has settings of its own.
+pub const CHANNELS_KNOWN: &str =
+    "SELECT namespace FROM account_routes UNION SELECT namespace FROM channel_settings ORDER BY 1";
+/// Channels with a reply due now.
+pub const CHANNELS_DUE: &str =
+    "SELECT DISTINCT namespace FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY 1";
+pub const CHANNEL_SETTINGS: &str = "SELECT settings FROM channel_settings WHERE namespace = ?1";
+pub const SET_CHANNEL_SETTINGS: &str = "INSERT INTO channel_settings (namespace, settings) VALUES (?1, ?2)
+    ON CONFLICT (namespace) DO UPDATE SET settings = excluded.settings";

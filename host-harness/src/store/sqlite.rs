@@ -251,6 +251,42 @@ impl JournalTransaction for SqliteTx {
         Ok(self.execute(sql, params![ns, before])? as u64)
     }
 
+    fn feed_all(&mut self, after: Position, limit: usize) -> Result<Vec<(Position, String, String)>> {
+        let mut stmt = self.conn().prepare_cached(schema::FEED_ALL_SQLITE)?;
+        let values = params![after.xid as i64, after.id, limit as i64];
+        let rows =
+            stmt.query_map(values, |row| Ok((Position { xid: 0, id: row.get(0)? }, row.get(1)?, row.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn claim_route(&mut self, ns: &str, account: &str, at: i64) -> Result<bool> {
+        Ok(self.execute(schema::CLAIM_ROUTE, params![ns, account, at])? == 1)
+    }
+
+    fn release_route(&mut self, ns: &str, account: &str) -> Result<()> {
+        self.execute(schema::RELEASE_ROUTE, params![ns, account]).map(drop)
+    }
+
+    fn route_of(&mut self, account: &str) -> Result<Option<String>> {
+        self.one(schema::ROUTE_OF, [account])
+    }
+
+    fn channels(&mut self) -> Result<Vec<String>> {
+        self.column(schema::CHANNELS_KNOWN, [])
+    }
+
+    fn channels_due(&mut self, now: i64) -> Result<Vec<String>> {
+        self.column(schema::CHANNELS_DUE, [now])
+    }
+
+    fn channel_settings(&mut self, ns: &str) -> Result<Option<String>> {
+        self.one(schema::CHANNEL_SETTINGS, [ns])
+    }
+
+    fn set_channel_settings(&mut self, ns: &str, json: &str) -> Result<()> {
+        self.execute(schema::SET_CHANNEL_SETTINGS, params![ns, json]).map(drop)
+    }
+
     fn pending_load(&mut self, ns: &str) -> Result<(u64, u64)> {
         let mut stmt = self.conn().prepare_cached(schema::PENDING_LOAD)?;
         Ok(stmt.query_row([ns], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))?)

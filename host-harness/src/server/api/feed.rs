@@ -18,8 +18,8 @@ use std::time::Duration;
 /// The most events one page holds, and the default.
 pub const MAX_LIMIT: usize = 1000;
 pub const DEFAULT_LIMIT: usize = 100;
-/// The longest a request may wait, in seconds.
-pub const MAX_WAIT_S: u64 = 60;
+/// The longest a request may wait, in seconds: under the server's 60 s answer deadline.
+pub const MAX_WAIT_S: u64 = 50;
 
 #[derive(Deserialize)]
 pub(super) struct FeedQuery {
@@ -60,7 +60,10 @@ pub(super) async fn events(
         let page = tokio::task::spawn_blocking(move || feed::read(&database, &ns, after, limit)).await;
         let page = match page {
             Ok(Ok(page)) => page,
-            Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, "storage-unavailable", format!("{e:#}")),
+            Ok(Err(e)) => {
+                tracing::error!(error = %format!("{e:#}"), "reading the feed failed: 500");
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "storage-unavailable", "the store could not be read");
+            }
             Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "host-error", "the worker failed"),
         };
         let now = tokio::time::Instant::now();

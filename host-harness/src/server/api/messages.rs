@@ -5,8 +5,9 @@ use super::super::app::App;
 use super::super::conn::{ClientAddr, RequestId};
 use super::super::keys::Caller;
 use super::super::routes::{busy, internal, read_body};
+use super::Scoped;
 use crate::clock::now_ms;
-use crate::harness::CallError;
+use crate::harness::{CallError, Harness};
 use crate::outbox::Handled;
 use crate::store::activity;
 use axum::Json;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 /// with the same `Idempotency-Key` answers where it stands (200).
 pub(super) async fn reply(
     State(app): State<Arc<App>>,
+    scoped: Scoped,
     Extension(caller): Extension<Caller>,
     Extension(peer): Extension<ClientAddr>,
     Extension(id): Extension<RequestId>,
@@ -46,17 +48,17 @@ pub(super) async fn reply(
     let worker = app.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         let _held = (permit, body_ticket);
-        let (reply, window) = match read_reply(&worker, &body)? {
+        let (reply, window) = match read_reply(&scoped.harness, &body)? {
             Ok(read) => read,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let plan = match worker.harness.validate_reply(&reply) {
+        let plan = match scoped.harness.validate_reply(&reply) {
             Ok(plan) => plan,
             Err(CallError::Invalid(errors)) => return Ok(Err(Refusal::Invalid(errors))),
             Err(other) => return Err(anyhow::anyhow!("{:?}", other.to_error_info())),
         };
-        let handled =
-            worker.outbox.submit_and_send(&worker.harness, &plan, request_key.as_deref(), &worker.config.retry)?;
+        let outbox = worker.outbox_for(&scoped.namespace);
+        let handled = outbox.submit_and_send(&scoped.harness, &plan, request_key.as_deref(), &worker.config.retry)?;
         Ok(Ok((handled, window)))
     })
     .await;
@@ -97,8 +99,8 @@ enum Refusal {
 
 /// Reads the REQUEST on the server's clock, with the customer's last message time from what the connector stored
 /// when the request gives none; when it was looked up, what was used (`window`) for the answer.
-fn read_reply(app: &App, body: &[u8]) -> anyhow::Result<Result<(Reply, Option<Value>), Refusal>> {
-    let (database, namespace) = (app.harness.database(), app.harness.namespace());
+fn read_reply(harness: &Harness, body: &[u8]) -> anyhow::Result<Result<(Reply, Option<Value>), Refusal>> {
+    let (database, namespace) = (harness.database(), harness.namespace());
     let mut failed = None;
     let now = now_ms();
     let parsed = outbound::parse_api_request(body, now, |account, customer| {
@@ -153,6 +155,7 @@ fn to_value(value: &impl serde::Serialize) -> Value {
 
 pub(super) async fn reply_status(
     State(app): State<Arc<App>>,
+    Scoped { namespace, .. }: Scoped,
     Extension(peer): Extension<ClientAddr>,
     Extension(id): Extension<RequestId>,
     Path(reply): Path<i64>,
@@ -162,7 +165,7 @@ pub(super) async fn reply_status(
     let worker = app.clone();
     let stored = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        worker.outbox.status(reply)
+        worker.outbox_for(&namespace).status(reply)
     })
     .await
     .unwrap_or_else(|_| Err(anyhow::anyhow!("the worker failed")));

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod feed;
 mod messages;
+mod settings;
 
 use super::answer::error;
 use super::app::App;
@@ -28,6 +29,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/api/messages", post(messages::reply))
         .route("/api/messages/{id}", get(messages::reply_status))
         .route("/api/events", get(feed::events))
+        .route("/api/settings", get(settings::get).put(settings::put))
         .route("/api/accounts", get(accounts::list))
         .route("/api/accounts/plan", post(accounts::plan))
         .route("/api/accounts/select", post(accounts::select))
