@@ -4,6 +4,7 @@
 //! are each channel's own.
 
 use messenger_harness::{Database, Namespace, ServeConfig, ServerHandle, Unrouted, serve as spawn};
+use messenger_test_support::pg;
 use messenger_test_support::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -16,7 +17,10 @@ const DAY: u64 = 86_400_000;
 
 /// A server whose store has A ready to link in channel `shop-a` (expiring in 5 days) and B in `shop-b`.
 fn start(dir: &tempfile::TempDir, graph: &FakeGraph, tweak: impl FnOnce(&mut ServeConfig)) -> ServerHandle {
-    let database = Database::open(&dir.path().join("c.db"), 4).unwrap();
+    start_on(Database::open(&dir.path().join("c.db"), 4).unwrap(), graph, tweak)
+}
+
+fn start_on(database: Database, graph: &FakeGraph, tweak: impl FnOnce(&mut ServeConfig)) -> ServerHandle {
     let now = messenger_harness::now_ms();
     for (account, channel) in [(A, "shop-a"), (B, "shop-b")] {
         let namespace = Namespace::new("instagram", channel).unwrap();
@@ -121,6 +125,28 @@ fn each_entry_lands_in_the_channel_that_linked_its_account_and_nowhere_else() {
     assert_eq!(api_call(server.addr, "POST", path, &[AUTH], drop_a.as_bytes()).0, 200);
     deliver(&server, &[A], "3");
     assert_eq!(messages(&feed(&server, "default")).len(), 2, "an unlinked account's entry goes to the default channel");
+}
+
+#[test]
+fn two_nodes_on_postgres_route_by_the_same_links() {
+    let postgres = pg::Postgres::start();
+    let url = postgres.create_database("channels");
+    let graph = FakeGraph::with_profiles();
+    let nodes: Vec<ServerHandle> = (0..2)
+        .map(|i| start_on(Database::connect(&url, 4).unwrap(), &graph, |c| c.node = format!("node-{i}")))
+        .collect();
+    assert_eq!(select(&nodes[0], "shop-a", &[A]).0, 200);
+    assert_eq!(select(&nodes[1], "shop-b", &[B]).0, 200);
+    let (status, refused) = select(&nodes[1], "shop-b", &[A, B]);
+    assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("account-in-another-channel")));
+    deliver(&nodes[1], &[B, A, UNLINKED], "1");
+    deliver(&nodes[0], &[A], "2");
+    let to = |account: &str| (account.to_owned(), format!("to {account}"));
+    for node in &nodes {
+        assert_eq!(messages(&feed(node, "shop-a")), vec![to(A), to(A)]);
+        assert_eq!(messages(&feed(node, "shop-b")), vec![to(B)]);
+        assert_eq!(messages(&feed(node, "default")), vec![to(UNLINKED)]);
+    }
 }
 
 #[test]

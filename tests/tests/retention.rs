@@ -27,7 +27,10 @@ fn the_same_on_postgres() {
     let postgres = pg::Postgres::start();
     let database = Database::connect(&postgres.create_database("retention"), 2).unwrap();
     let graph = FakeGraph::with_profiles();
-    assert_eq!(record_and_prune(&database, &graph), Pruned { bodies: 3, events: 2, deliveries: 2, activity: 4 });
+    assert_eq!(
+        record_and_prune(&database, &graph),
+        Pruned { bodies: 3, events: 2, deliveries: 2, activity: 4, dedup_marks: 0 }
+    );
     let texts: Vec<_> = journal::events(&database, &Namespace::new("instagram", "default").unwrap()).unwrap();
     assert_eq!(texts.len(), 2);
 }
@@ -45,7 +48,7 @@ fn old_bodies_events_and_activity_are_pruned_and_the_rest_kept() {
     let pruned = record_and_prune(&database, &graph);
     let namespace = Namespace::new("instagram", "default").unwrap();
     let now = messenger_harness::now_ms();
-    assert_eq!(pruned, Pruned { bodies: 3, events: 2, deliveries: 2, activity: 4 }, "{pruned:?}");
+    assert_eq!(pruned, Pruned { bodies: 3, events: 2, deliveries: 2, activity: 4, dedup_marks: 0 }, "{pruned:?}");
     let texts: Vec<String> = journal::events(&database, &namespace)
         .unwrap()
         .iter()
@@ -56,9 +59,32 @@ fn old_bodies_events_and_activity_are_pruned_and_the_rest_kept() {
     assert_eq!(count(&path, "SELECT count(*) FROM account_activity"), 2, "the 5-day-old and the latest");
     assert_eq!(prune(&database, &namespace, now, &Retention::default()).unwrap(), Pruned::default(), "idempotent");
 
+    // Dedup marks go once they are older than any redelivery; the plugin's other keys stay.
+    let (marks, others) =
+        ("SELECT count(*) FROM kv WHERE key LIKE 'seen/%'", "SELECT count(*) FROM kv WHERE key NOT LIKE 'seen/%'");
+    let (marked, kept) = (count(&path, marks), count(&path, others));
+    assert_eq!(marked, 4, "one mark per message");
+    let century = Duration::from_secs(100 * 365 * 86_400);
+    let keep_all_but_marks = Retention {
+        events: century,
+        raw_bodies: century,
+        activity: century,
+        dedup_marks: Duration::from_millis(14 * DAY),
+    };
+    let pruned = prune(&database, &namespace, now + 13 * DAY, &keep_all_but_marks).unwrap();
+    assert_eq!(pruned.dedup_marks, 0, "13 days old: kept");
+    let pruned = prune(&database, &namespace, now + 15 * DAY, &keep_all_but_marks).unwrap();
+    assert_eq!(pruned, Pruned { dedup_marks: 4, ..Pruned::default() });
+    assert_eq!((count(&path, marks), count(&path, others)), (0, kept));
+
     // serve prunes on its own.
     let config = ServeConfig {
-        retention: Retention { raw_bodies: Duration::ZERO, events: Duration::ZERO, activity: Duration::ZERO },
+        retention: Retention {
+            raw_bodies: Duration::ZERO,
+            events: Duration::ZERO,
+            activity: Duration::ZERO,
+            dedup_marks: Duration::ZERO,
+        },
         prune_every: Duration::from_millis(50),
         ..quick_serve_config()
     };

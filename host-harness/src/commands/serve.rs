@@ -48,7 +48,8 @@ struct ConfigFile {
     /// Where entries for accounts no channel linked go: `default` (the default channel) or `skip`.
     #[serde(default)]
     unrouted: server::Unrouted,
-    /// Days to keep each kind of record: `{"raw-bodies": 3, "events": 30, "activity": 8}` (any of them).
+    /// Days to keep each kind of record: `{"raw-bodies": 3, "events": 30, "activity": 8, "dedup-marks": 14}` (any
+    /// of them).
     #[serde(default)]
     retention_days: RetentionDays,
 }
@@ -59,6 +60,7 @@ struct RetentionDays {
     raw_bodies: Option<u64>,
     events: Option<u64>,
     activity: Option<u64>,
+    dedup_marks: Option<u64>,
 }
 
 pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
@@ -120,6 +122,7 @@ fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
     config.retention.raw_bodies = kept.raw_bodies.map_or(config.retention.raw_bodies, days);
     config.retention.events = kept.events.map_or(config.retention.events, days);
     config.retention.activity = kept.activity.map_or(config.retention.activity, days);
+    config.retention.dedup_marks = kept.dedup_marks.map_or(config.retention.dedup_marks, days);
     if let Some(limit) = file.queue_limit {
         config.queue_limit = limit.max(1);
     }

@@ -57,6 +57,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
     Migration { version: 4, sql: "CREATE INDEX events_by_namespace ON events (namespace, id);" },
     Migration { version: 5, sql: ACTIVITY },
     Migration { version: 6, sql: CHANNELS },
+    Migration {
+        version: 7,
+        sql: "ALTER TABLE kv ADD COLUMN written_at BIGINT;
+        UPDATE kv SET written_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE key LIKE 'seen/%';",
+    },
 ];
 
 /// Keys compare in byte order (`COLLATE "C"`), as on SQLite, so key pages are the same on both engines.
@@ -119,6 +124,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
     Migration { version: 6, sql: CHANNELS },
     // The push reads every channel's events in one feed.
     Migration { version: 7, sql: "CREATE INDEX events_feed_all ON events (xid, id);" },
+    Migration {
+        version: 8,
+        sql: "ALTER TABLE kv ADD COLUMN written_at BIGINT;
+        UPDATE kv SET written_at = (extract(epoch FROM now()) * 1000)::bigint WHERE key LIKE 'seen/%';",
+    },
 ];
 
 /// Version 2, the same on both engines: the client's idempotency key of a reply, unique per channel, so a reply
@@ -164,12 +174,14 @@ const CHANNELS: &str = "CREATE TABLE account_routes (
     );";
 
 pub const KV_GET: &str = "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2";
-pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
-    ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value";
+/// Every write records when it was made (`?4`, ms): retention prunes dedup marks by it.
+pub const KV_UPSERT: &str = "INSERT INTO kv (namespace, key, value, written_at) VALUES (?1, ?2, ?3, ?4)
+    ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, written_at = excluded.written_at";
 pub const KV_DELETE: &str = "DELETE FROM kv WHERE namespace = ?1 AND key = ?2";
 pub const KV_INSERT_IF_ABSENT: &str =
-    "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
-pub const KV_REPLACE_IF: &str = "UPDATE kv SET value = ?3 WHERE namespace = ?1 AND key = ?2 AND value = ?4";
+    "INSERT INTO kv (namespace, key, value, written_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+pub const KV_REPLACE_IF: &str =
+    "UPDATE kv SET value = ?3, written_at = ?5 WHERE namespace = ?1 AND key = ?2 AND value = ?4";
 pub const KV_LIST: &str = "SELECT key FROM kv WHERE namespace = ?1 AND substr(key, 1, length(?2)) = ?2 AND key > ?3
     ORDER BY key LIMIT ?4";
 
@@ -230,6 +242,10 @@ pub const PRUNE_BODIES: &str = "UPDATE deliveries SET body = substr(body, 1, 0)
     WHERE namespace = ?1 AND received_at < ?2 AND length(body) > 0";
 pub const PRUNE_EVENTS: &str = "DELETE FROM events WHERE namespace = ?1
     AND delivery_id IN (SELECT id FROM deliveries WHERE namespace = ?1 AND received_at < ?2)";
+/// The plugin's dedup marks (`seen/...`) written before the cutoff; a mark older than any redelivery has done its
+/// work. (Rows written before version 7 carry the migration's time.)
+pub const PRUNE_DEDUP_MARKS: &str = "DELETE FROM kv WHERE namespace = ?1 AND key >= 'seen/' AND key < 'seen0'
+    AND written_at < ?2";
 pub const PRUNE_DELIVERIES: &str = "DELETE FROM deliveries WHERE namespace = ?1 AND received_at < ?2";
 pub const PRUNE_ACCOUNT_ACTIVITY: &str = "DELETE FROM account_activity WHERE namespace = ?1 AND at < ?2
     AND EXISTS (SELECT 1 FROM account_activity later WHERE later.namespace = account_activity.namespace

@@ -159,7 +159,7 @@ impl KvTransaction for SqliteTx {
     }
 
     fn upsert(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<()> {
-        self.execute(schema::KV_UPSERT, params![ns, key, value]).map(drop)
+        self.execute(schema::KV_UPSERT, params![ns, key, value, crate::clock::now_ms() as i64]).map(drop)
     }
 
     fn delete(&mut self, ns: &str, key: &str) -> Result<()> {
@@ -167,11 +167,11 @@ impl KvTransaction for SqliteTx {
     }
 
     fn insert_if_absent(&mut self, ns: &str, key: &str, value: &[u8]) -> Result<bool> {
-        Ok(self.execute(schema::KV_INSERT_IF_ABSENT, params![ns, key, value])? == 1)
+        Ok(self.execute(schema::KV_INSERT_IF_ABSENT, params![ns, key, value, crate::clock::now_ms() as i64])? == 1)
     }
 
     fn replace_if(&mut self, ns: &str, key: &str, expected: &[u8], new: &[u8]) -> Result<bool> {
-        Ok(self.execute(schema::KV_REPLACE_IF, params![ns, key, new, expected])? == 1)
+        Ok(self.execute(schema::KV_REPLACE_IF, params![ns, key, new, expected, crate::clock::now_ms() as i64])? == 1)
     }
 
     fn list_keys(&mut self, ns: &str, prefix: &str, after: &str, limit: usize) -> Result<Vec<String>> {
