@@ -25,12 +25,14 @@ fn namespace() -> Namespace {
 }
 
 /// The events without their cursors, as the journal holds them.
+/// The events as stored: without the feed's `cursor`, and without its `channel` (checked to be the default).
 fn without_cursors(events: &[Value]) -> Vec<Value> {
     events
         .iter()
         .map(|e| {
             let mut e = e.clone();
             e.as_object_mut().unwrap().remove("cursor");
+            assert_eq!(e.as_object_mut().unwrap().remove("channel"), Some(Value::from("default")));
             e
         })
         .collect()
