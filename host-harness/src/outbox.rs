@@ -6,7 +6,8 @@
 
 use crate::clock::now_ms;
 use crate::harness::{CallError, Harness, Outcome, RetryPolicy, first_failure};
-use crate::store::journal::{lease_until, sql_time};
+use crate::store::journal::lease_until;
+use crate::store::sql_time;
 use crate::store::{Claim, ClaimedRow, Database, Namespace, NewReply, Settlement};
 use anyhow::Result;
 use messenger_core::ConnectorError;

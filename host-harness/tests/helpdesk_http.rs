@@ -3,7 +3,9 @@
 //! every event, signature verified, across a SIGKILL and a restart; and every `/api/*` route answers 401 without a
 //! key.
 
-use messenger_test_support::{API_KEY, APP_SECRET, FakeGraph, api_call, free_port, read_feed, sign, signed_item};
+use messenger_test_support::{
+    API_KEY, APP_SECRET, FakeGraph, api_call, free_port, read_feed, sign, signed_item, spawn_serving,
+};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -15,23 +17,15 @@ const ACCOUNT: &str = "17841400000000001";
 const DELIVERIES: usize = 30;
 
 fn start(port: u16, db: &std::path::Path, forward_url: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_messenger-harness"))
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_messenger-harness"));
+    serve
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--forward-url", forward_url, "--db"])
         .arg(db)
         .env("MESSENGER_APP_SECRET", APP_SECRET)
         .env("MESSENGER_API_KEYS", format!("helpdesk:{API_KEY}"))
         .env("MESSENGER_FORWARD_SECRET", FORWARD_SECRET)
-        .env_remove("MESSENGER_ACCESS_TOKEN")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while ureq::get(format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
-        assert!(Instant::now() < deadline, "serve did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+        .env_remove("MESSENGER_ACCESS_TOKEN");
+    spawn_serving(serve, port)
 }
 
 /// Posts delivery `i` until it is acknowledged (as Meta does).

@@ -2,30 +2,22 @@
 //! node, restarted) and on a shared PostgreSQL (three nodes, each delivery posted to two at once, one killed).
 //! Every delivery acknowledged with 200 must be in `events`, exactly once.
 
-use messenger_test_support::{APP_SECRET as SECRET, free_port, http_client_with_timeout, pg, sign};
+use messenger_test_support::{APP_SECRET as SECRET, free_port, http_client_with_timeout, pg, sign, spawn_serving};
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DELIVERIES: usize = 80;
 
 fn start(port: u16, db: impl AsRef<std::ffi::OsStr>) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_messenger-harness"))
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_messenger-harness"));
+    serve
         .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--db"])
         .arg(db)
         .env("MESSENGER_APP_SECRET", SECRET)
-        .env_remove("MESSENGER_ACCESS_TOKEN")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while ureq::get(format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
-        assert!(Instant::now() < deadline, "serve did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+        .env_remove("MESSENGER_ACCESS_TOKEN");
+    spawn_serving(serve, port)
 }
 
 fn delivery(i: usize) -> (String, Vec<u8>) {

@@ -1,7 +1,7 @@
 //! What the deliveries showed, kept beside them: when each account last had a webhook, and when each customer
 //! last wrote to each account (what opens Meta's 24-hour window, as the component's `opens_window` says).
 
-use super::journal::sql_time;
+use super::sql_time;
 use super::{Database, JournalTransaction, Namespace};
 use anyhow::Result;
 use messenger_core::events::InboxEvent;

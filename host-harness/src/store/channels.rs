@@ -80,7 +80,7 @@ pub fn apply_routes(session: &Session, accounts: &[String], dropped: &[String], 
             tx.release_route(ns, account)?;
         }
         for account in accounts {
-            if !tx.claim_route(ns, account, super::journal::sql_time(at))? {
+            if !tx.claim_route(ns, account, super::sql_time(at))? {
                 let holder = tx.route_of(account)?.unwrap_or_default();
                 let channel = Namespace::parse(&holder).map(|n| n.channel().to_owned()).unwrap_or(holder);
                 return Err(RouteTaken { account: account.clone(), channel }.into());
@@ -97,7 +97,7 @@ pub fn adopt(database: &Database, namespace: &Namespace, accounts: &[String], at
         s.journal(|tx, ns| {
             let mut taken = Vec::new();
             for account in accounts {
-                if !tx.claim_route(ns, account, super::journal::sql_time(at))? {
+                if !tx.claim_route(ns, account, super::sql_time(at))? {
                     let holder = tx.route_of(account)?.unwrap_or_default();
                     taken.push(RouteTaken { account: account.clone(), channel: holder });
                 }
@@ -138,7 +138,7 @@ pub fn known(database: &Database, default: &Namespace) -> Result<Vec<Namespace>>
 
 /// The channels with a reply due at `now`.
 pub fn with_replies_due(database: &Database, any: &Namespace, now: u64) -> Result<Vec<Namespace>> {
-    let at = super::journal::sql_time(now);
+    let at = super::sql_time(now);
     let stored = database.read(any, |s| s.journal(|tx, _| tx.channels_due(at)))?;
     stored.iter().map(|ns| Namespace::parse(ns)).collect()
 }

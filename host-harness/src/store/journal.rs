@@ -2,7 +2,7 @@
 //! same transaction as the plugin's dedup marks, so a 200 means both are committed), owner notices, and named
 //! leases for work that one node at a time should do. (The reply queue's rows are the `outbox`'s.)
 
-use super::{Database, Namespace, Session};
+use super::{Database, Namespace, Session, sql_time};
 use anyhow::Result;
 use messenger_core::events::{EventKind, InboxEvent, SkipReason};
 use serde_json::Value;
@@ -87,9 +87,4 @@ pub fn take_lease(database: &Database, namespace: &Namespace, name: &str, node: 
 /// When a lease taken at `now` for `lease` runs out.
 pub(crate) fn lease_until(now: u64, lease: Duration) -> i64 {
     sql_time(now.saturating_add(lease.as_millis() as u64))
-}
-
-/// Database integers are signed: later than i64::MAX is "never", not negative.
-pub(crate) fn sql_time(ms: u64) -> i64 {
-    i64::try_from(ms).unwrap_or(i64::MAX)
 }

@@ -32,6 +32,11 @@ use anyhow::Result;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Database integers are signed: later than i64::MAX is "never", not negative.
+pub(crate) fn sql_time(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
 /// Keys longer than this are refused: the component's keys are short and fixed-shape.
 pub const MAX_KEY_BYTES: usize = 512;
 /// Values larger than this are refused: the component stores small records.

@@ -4,7 +4,7 @@
 //! `unknown-customer` read it). The plugin's dedup marks go once no redelivery can come. Owner notices (events
 //! without a delivery) are kept.
 
-use super::journal::sql_time;
+use super::sql_time;
 use super::{Database, Namespace, schema};
 use anyhow::Result;
 use std::time::Duration;

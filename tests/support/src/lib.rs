@@ -319,3 +319,15 @@ pub fn stored_rows(db_path: &std::path::Path) -> Vec<(String, String)> {
     let mut stmt = conn.prepare("SELECT namespace, key FROM kv ORDER BY namespace, key").unwrap();
     stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
 }
+
+/// Starts `serve` (a `messenger-harness serve` command listening on `port`), its output discarded, and waits up to
+/// 20 s until it answers `/healthz`.
+pub fn spawn_serving(mut serve: std::process::Command, port: u16) -> std::process::Child {
+    let child = serve.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while ureq::get(format!("http://127.0.0.1:{port}/healthz")).call().is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
