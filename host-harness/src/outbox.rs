@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Where a queued reply stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReplyStatus {
     /// Waiting for its due time (a retry), or being sent.
@@ -42,11 +42,26 @@ impl ReplyStatus {
 }
 
 /// One line of a reply's report: a message's outcome, or one whose outcome is unknown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ReportLine {
     Delivered(Outcome),
-    Unknown { status: ReplyStatus, attempts: u32, error: ConnectorError },
+    /// Its node died while sending it: Graph may or may not have it (`status` is `unknown`).
+    Unknown {
+        #[schema(schema_with = unknown_status)]
+        status: ReplyStatus,
+        attempts: u32,
+        error: ConnectorError,
+    },
+}
+
+/// The one status a line of an unknown outcome has (`unknown`): what tells it from a delivered line.
+fn unknown_status() -> utoipa::openapi::Object {
+    let unknown = ReplyStatus::Unknown.as_str();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some([unknown]))
+        .build()
 }
 
 /// A queued reply claimed by this node: what remains of its plan, and how it went so far.
@@ -68,11 +83,13 @@ pub enum Submitted {
 }
 
 /// A queued reply's row, as `GET /api/messages/ID` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StoredReply {
     pub id: i64,
     pub status: ReplyStatus,
     pub attempts: u32,
+    /// One line per message once an attempt settled; null before.
+    #[schema(value_type = Option<Vec<ReportLine>>, required)]
     pub report: Value,
 }
 

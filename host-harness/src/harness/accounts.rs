@@ -26,20 +26,39 @@ impl Selection {
 }
 
 /// One account as the API lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct AccountOverview {
     pub account_id: String,
+    #[schema(required)]
     pub username: Option<String>,
+    #[schema(value_type = messenger_core::expiry::LoginKind)]
     pub login: &'static str,
     pub state: LinkState,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub representative: bool,
-    /// `skip-story-mentions`, `skip-shares`.
-    pub filters: Value,
+    pub filters: FilterFields,
     /// Meta delivers this account's webhooks here: one has arrived.
     pub subscribed: bool,
+    #[schema(format = DateTime, required)]
     pub last_webhook_at: Option<String>,
+}
+
+/// An account's filters as both faces show them (the component stores its own form of them).
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct FilterFields {
+    /// Story mentions open no conversation.
+    pub skip_story_mentions: bool,
+    /// Shared posts and reels open no conversation.
+    pub skip_shares: bool,
+}
+
+impl From<Filters> for FilterFields {
+    fn from(filters: Filters) -> Self {
+        Self { skip_story_mentions: filters.skip_story_mentions, skip_shares: filters.skip_shares }
+    }
 }
 
 /// The link the expiry policy evaluates for a stored account at `now`.
@@ -116,7 +135,7 @@ impl Harness {
             let last_webhook = activity::last_webhook(self.database(), self.namespace(), &account.account_id)
                 .map_err(CallError::Host)?;
             overview.push(AccountOverview {
-                filters: filter_fields(self.filters(&account.account_id)?),
+                filters: self.filters(&account.account_id)?.into(),
                 state: decision.state,
                 expires_at: format_rfc3339(decision.expires_at),
                 login: account.login.as_str(),
@@ -132,5 +151,5 @@ impl Harness {
 }
 
 fn filter_fields(filters: Filters) -> Value {
-    json!({"skip-story-mentions": filters.skip_story_mentions, "skip-shares": filters.skip_shares})
+    serde_json::to_value(FilterFields::from(filters)).expect("filters serialize")
 }

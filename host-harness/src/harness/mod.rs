@@ -6,7 +6,7 @@ mod accounts;
 mod calls;
 mod retry;
 
-pub use accounts::{AccountOverview, Selection, link_of};
+pub use accounts::{AccountOverview, FilterFields, Selection, link_of};
 pub use retry::{Outcome, RetryPolicy, first_failure};
 
 use crate::egress::{EgressPolicy, HttpClient};

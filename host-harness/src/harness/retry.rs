@@ -35,7 +35,7 @@ impl RetryPolicy {
 }
 
 /// What became of one message, after how many attempts; reported as the status's JSON plus `attempts`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Outcome {
     #[serde(flatten)]
     pub status: DeliveryStatus,

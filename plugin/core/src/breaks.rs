@@ -4,6 +4,7 @@ use crate::graph::GraphError;
 
 /// Why a link needs attention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     Expiring,

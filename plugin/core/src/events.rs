@@ -5,6 +5,7 @@ use serde::Serialize;
 
 /// One event for the inbox, attributed to the business account of its webhook entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct InboxEvent {
     pub account_id: String,
@@ -29,7 +30,9 @@ impl InboxEvent {
     }
 }
 
+/// What happened, tagged by `kind`; its fields sit beside the event's own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EventKind {
     CustomerMessage(Message),
@@ -43,7 +46,9 @@ pub enum EventKind {
     Skipped(Skipped),
 }
 
+/// What an attachment holds, as the connector classifies it (`raw-type` is Meta's own word).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum AttachmentType {
     Image,
@@ -57,7 +62,9 @@ pub enum AttachmentType {
     Unknown,
 }
 
+/// An attachment of a customer's message; Meta's CDN links expire (`expires-at`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Attachment {
     #[serde(rename = "type")]
@@ -65,6 +72,7 @@ pub struct Attachment {
     pub raw_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "time::serialize_opt")]
     pub expires_at: Option<TimestampMs>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,17 +81,22 @@ pub struct Attachment {
     pub media_id: Option<String>,
 }
 
+/// The story a message replies to or mentions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct StoryRef {
     pub url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub expires_at: TimestampMs,
 }
 
+/// The customer as their profile shows them; `profile-pending` while it is still being looked up.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct CustomerProfile {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,11 +109,14 @@ pub struct CustomerProfile {
     pub profile_pending: bool,
 }
 
+/// A message: from the customer (`customer-message`) or sent from the account (`echo`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Message {
     pub message_id: String,
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,18 +130,23 @@ pub struct Message {
     pub quick_reply: Option<String>,
 }
 
+/// Whether a reaction was added or taken back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ReactionAction {
     React,
     Unreact,
 }
 
+/// A customer's reaction to a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Reaction {
     pub message_id: String,
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
     pub action: ReactionAction,
@@ -135,20 +156,26 @@ pub struct Reaction {
     pub emoji: Option<String>,
 }
 
+/// A message the customer deleted (unsent).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct MessageRef {
     pub message_id: String,
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
 }
 
+/// A message the customer edited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct MessageEdit {
     pub message_id: String,
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -157,35 +184,45 @@ pub struct MessageEdit {
     pub edit_count: Option<u32>,
 }
 
+/// The customer read the conversation up to a message (or a time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct ReadReceipt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "time::serialize_opt")]
     pub watermark: Option<TimestampMs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
 }
 
+/// The customer tapped a button or an ice breaker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Postback {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
     pub title: String,
     pub payload: String,
 }
 
+/// The customer came from an ad, a link or another referral source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Referral {
     pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "time::serialize")]
     pub timestamp: TimestampMs,
     pub source: String,
@@ -195,7 +232,9 @@ pub struct Referral {
     pub referral_type: Option<String>,
 }
 
+/// Why an item opened no conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     Duplicate,
@@ -206,7 +245,9 @@ pub enum SkipReason {
     MalformedItem,
 }
 
+/// An item that opens no conversation, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct Skipped {
     pub reason: SkipReason,

@@ -16,7 +16,9 @@ pub const MIN_REFRESH_AGE_MS: u64 = DAY_MS;
 /// Refresh once this little is left: well before the 7-day notice.
 pub const REFRESH_WHEN_LEFT_MS: u64 = 30 * DAY_MS;
 
+/// How an account was linked: Facebook Login (a Page's account) or Instagram Login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum LoginKind {
     Facebook,
@@ -46,7 +48,9 @@ pub struct Link {
     pub login: Option<LoginKind>,
 }
 
+/// Where an account's link stands: `expiring-soon` within the notice period, `broken` after a Graph error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkState {
     Active,

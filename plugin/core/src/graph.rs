@@ -30,9 +30,11 @@ pub fn access_token(storage: &impl Storage, account_id: &str) -> Result<Option<S
 /// Graph's error, as `{"error":{"code":..,"error_subcode":..,"is_transient":..}}`. Reported as
 /// `{"code","subcode","http-status"}`: only the code and subcode carry meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct GraphError {
     pub code: i64,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub subcode: Option<i64>,
     #[serde(skip)]
     pub is_transient: bool,

@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+/// The accounts the channel should have, exactly; dropping a linked one needs `confirm-drop`.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub(super) struct SelectBody {
     accounts: Vec<String>,
@@ -20,7 +21,8 @@ pub(super) struct SelectBody {
     confirm_drop: bool,
 }
 
-#[derive(Deserialize)]
+/// The filters to change; one left out stays as it is.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub(super) struct FiltersBody {
     skip_story_mentions: Option<bool>,

@@ -21,10 +21,17 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// The longest a request may wait, in seconds: under the server's 60 s answer deadline.
 pub const MAX_WAIT_S: u64 = 50;
 
-#[derive(Deserialize)]
+/// The feed's parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct FeedQuery {
+    /// A cursor the feed handed out (`next`, or an event's `cursor`); the start when empty or left out.
     after: Option<String>,
+    /// At most this many events, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// Seconds to hold the request until an event commits, 0 to 60 (default 0).
+    #[param(maximum = 60)]
     wait: Option<u64>,
 }
 

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod feed;
 mod messages;
+mod openapi;
 mod settings;
 
 use super::answer::error;
@@ -39,6 +40,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         )
         .route("/api/accounts/{id}/filters", put(accounts::filters))
         .route("/api/accounts/{id}/refresh", post(accounts::refresh))
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/{*rest}", any(|| async { error(StatusCode::NOT_FOUND, "not-found", "no such API route") }))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth::require_key))
         .layer(DefaultBodyLimit::max(messenger_core::inbound::MAX_BODY_BYTES))
@@ -52,8 +54,11 @@ pub(super) struct Scoped {
     pub harness: Arc<Harness>,
 }
 
-#[derive(Deserialize)]
+/// The `channel` parameter every `/api/*` route takes.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ChannelQuery {
+    /// The channel to reach; the key's own channel, else the server's default, when left out.
     channel: Option<String>,
 }
 

@@ -62,11 +62,14 @@ pub struct AccountInfo {
     pub last_error_at: Option<TimestampMs>,
 }
 
+/// What a selection adds, keeps and drops; `warning` when it drops linked accounts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SelectionChange {
     pub added: Vec<String>,
     pub kept: Vec<String>,
     pub removed: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub warning: Option<String>,
 }
 

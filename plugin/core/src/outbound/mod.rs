@@ -8,7 +8,7 @@ mod split;
 
 pub use budget::{MEDIA_PER_SECOND, TEXT_PER_SECOND};
 pub use report::{Invalid, PlanReport};
-pub use request::{WindowSource, parse_api_request, parse_request};
+pub use request::{ReplyAttachment, ReplyRequest, WindowSource, parse_api_request, parse_request};
 pub use send::{DeliveryStatus, Retry, SendError, send};
 pub use split::{MAX_PARTS, MAX_TEXT_BYTES, split};
 

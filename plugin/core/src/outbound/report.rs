@@ -24,6 +24,7 @@ impl<'a> PlanReport<'a> {
 
 /// `{"ok":false,"errors":[...]}`: every problem of an invalid reply.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invalid<'a> {
     ok: bool,
     errors: &'a [ConnectorError],

@@ -5,31 +5,58 @@ use crate::error::{ConnectorError, codes};
 use crate::time::{TimestampMs, parse_rfc3339};
 use serde::Deserialize;
 
+/// A reply to a customer: text, attachments (each sent as a message of its own), or both.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct Request {
+pub struct ReplyRequest {
+    /// The business account that answers.
     account_id: String,
+    /// The customer's Instagram-scoped id.
     customer_id: String,
+    /// The sender's clock (the `outbound` command's); `serve` ignores it and uses its own.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     now: Option<String>,
+    /// `agent` (a person) or `bot`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = author_schema))]
     author: String,
+    /// When the customer last wrote; `serve` uses what it stored from their messages when omitted.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     last_customer_message_at: Option<String>,
+    /// Send with the HUMAN_AGENT tag (a person, within 7 days of the customer's last message).
     #[serde(default)]
     human_agent_tag: bool,
+    /// Split into several messages when over Instagram's limit.
     text: Option<String>,
     #[serde(default)]
-    attachments: Vec<Attachment>,
+    attachments: Vec<ReplyAttachment>,
 }
 
+/// An attachment of a reply, by its public link.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
-struct Attachment {
+pub struct ReplyAttachment {
+    /// A public `https` link; Meta downloads the file from it.
     url: String,
+    /// Decides what is sent: an image, a video, audio or a file.
     mime_type: String,
+    /// Checked against Instagram's limits (8 MB for an image, 25 MB otherwise).
     size_bytes: u64,
+}
+
+/// `author`'s schema: a string of two values (read by hand, to refuse anything else with its own message).
+#[cfg(feature = "openapi")]
+fn author_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["agent", "bot"]))
+        .build()
 }
 
 /// Where the customer's last message time of a reply came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum WindowSource {
     /// The request's `last-customer-message-at`.
@@ -82,12 +109,12 @@ fn time(field: &str, text: &str) -> Result<TimestampMs, ConnectorError> {
     parse_rfc3339(text).map_err(|e| invalid(format!("{field}: {e}")))
 }
 
-fn read(bytes: &[u8]) -> Result<Request, ConnectorError> {
+fn read(bytes: &[u8]) -> Result<ReplyRequest, ConnectorError> {
     serde_json::from_slice(bytes).map_err(|e| invalid(format!("the request is not the outbound JSON: {e}")))
 }
 
 fn into_reply(
-    request: Request,
+    request: ReplyRequest,
     now: TimestampMs,
     last_customer_message_at: TimestampMs,
 ) -> Result<Reply, ConnectorError> {

@@ -14,6 +14,7 @@ pub const SEND_TIMEOUT_MS: u32 = 10_000;
 
 /// When a failed message may be tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Retry {
     Now,
@@ -22,7 +23,9 @@ pub enum Retry {
     Reauthorize,
 }
 
+/// Why a message was not sent, and whether it may be tried again.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendError {
     pub error: ConnectorError,
     pub retry: Retry,
@@ -65,6 +68,41 @@ impl serde::Serialize for DeliveryStatus {
             }
         }
         map.end()
+    }
+}
+
+/// The schema of what `DeliveryStatus` writes by hand: tagged by `status`, its fields beside the tag. Never built;
+/// it only describes.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(description = "What became of one message: sent, failed (why, and whether to retry), or not attempted.")]
+#[serde(tag = "status", rename_all = "kebab-case")]
+#[expect(dead_code, reason = "a schema twin: only its derived schema is used")]
+enum DeliveryStatusSchema {
+    /// Graph accepted it, under this message id.
+    Sent {
+        #[serde(rename = "message-id")]
+        message_id: String,
+    },
+    /// Graph refused it, or it could not be sent; nothing after it in the reply was sent.
+    Failed(SendError),
+    /// An earlier message of the reply failed: this one was not tried.
+    NotAttempted,
+}
+
+/// `DeliveryStatus` is described by its twin's schema.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for DeliveryStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <DeliveryStatusSchema as utoipa::PartialSchema>::schema()
+    }
+}
+
+/// Named `DeliveryStatus` in the document; the twin's referenced schemas (`SendError`, ...) come along.
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for DeliveryStatus {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        <DeliveryStatusSchema as utoipa::ToSchema>::schemas(schemas);
     }
 }
 
