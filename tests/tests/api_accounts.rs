@@ -74,6 +74,9 @@ fn the_accounts_api_lists_and_changes_what_the_cli_does() {
         assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("invalid-argument")), "{refused}");
     }
     assert_eq!(accounts(&server)[0]["filters"]["skip-shares"], true, "a refusal changed nothing");
+    let oversized = vec![b' '; 2 << 20];
+    let (status, refused) = api_call(server.addr, "PUT", &path, &[AUTH], &oversized);
+    assert_eq!((status, refused["error"]["code"].as_str()), (413, Some("payload-too-large")), "{refused}");
 
     // Representative.
     let (status, marked) = api_call(server.addr, "PUT", &format!("/api/accounts/{B}/representative"), &[AUTH], b"");

@@ -1,11 +1,10 @@
 //! `/api/accounts`: the channel's accounts, listed with their state, and changed through the same harness calls as
 //! the CLI's `accounts` and `filters` commands.
 
-use super::{Scoped, blocking, body, json_answer};
+use super::{JsonBody, Scoped, blocking, json_answer};
 use crate::clock::now_ms;
 use crate::harness::Selection;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -38,20 +37,12 @@ pub(super) async fn list(Scoped { harness, .. }: Scoped) -> Response {
 }
 
 /// `POST /api/accounts/plan`: what selecting exactly these accounts would add, keep and drop.
-pub(super) async fn plan(Scoped { harness, .. }: Scoped, raw: Bytes) -> Response {
-    let request = match body::<SelectBody>(&raw) {
-        Ok(request) => request,
-        Err(refusal) => return *refusal,
-    };
+pub(super) async fn plan(Scoped { harness, .. }: Scoped, JsonBody(request): JsonBody<SelectBody>) -> Response {
     json_answer(blocking(move || harness.select_accounts(&request.accounts, false)).await)
 }
 
 /// `POST /api/accounts/select`: makes the channel's accounts exactly these; a drop needs `confirm-drop` (409).
-pub(super) async fn select(Scoped { harness, .. }: Scoped, raw: Bytes) -> Response {
-    let request = match body::<SelectBody>(&raw) {
-        Ok(request) => request,
-        Err(refusal) => return *refusal,
-    };
+pub(super) async fn select(Scoped { harness, .. }: Scoped, JsonBody(request): JsonBody<SelectBody>) -> Response {
     match blocking(move || harness.select_confirmed(&request.accounts, request.confirm_drop)).await {
         Ok(Selection::Applied(change)) => Json(change).into_response(),
         Ok(Selection::Refused(plan)) => (StatusCode::CONFLICT, Json(Selection::refusal(&plan))).into_response(),
@@ -69,11 +60,11 @@ pub(super) async fn clear_representative(Scoped { harness, .. }: Scoped) -> Resp
 }
 
 /// `PUT /api/accounts/{id}/filters`: changes the filters given, and answers all of them.
-pub(super) async fn filters(Scoped { harness, .. }: Scoped, Path(account): Path<String>, raw: Bytes) -> Response {
-    let request = match body::<FiltersBody>(&raw) {
-        Ok(request) => request,
-        Err(refusal) => return *refusal,
-    };
+pub(super) async fn filters(
+    Scoped { harness, .. }: Scoped,
+    Path(account): Path<String>,
+    JsonBody(request): JsonBody<FiltersBody>,
+) -> Response {
     let changed = blocking(move || {
         let filters = harness.change_filters(&account, request.skip_story_mentions, request.skip_shares)?;
         Ok(crate::harness::Harness::filters_json(&account, filters))

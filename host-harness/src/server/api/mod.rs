@@ -96,10 +96,24 @@ pub(super) fn bad_query(rejection: QueryRejection) -> Response {
     error(StatusCode::BAD_REQUEST, "invalid-argument", rejection.body_text())
 }
 
-/// A JSON request body, or 400 with a JSON error.
-pub(super) fn body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Box<Response>> {
-    serde_json::from_slice(raw)
-        .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}"))))
+/// A JSON request body (at most 1 MiB), or a JSON error: 413 `payload-too-large`, 400 `invalid-argument`.
+pub(super) struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let raw = match axum::body::Bytes::from_request(request, state).await {
+            Ok(raw) => raw,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "the body is over 1 MiB"));
+            }
+            Err(rejection) => return Err(error(StatusCode::BAD_REQUEST, "unreadable-body", rejection.body_text())),
+        };
+        serde_json::from_slice(&raw)
+            .map(JsonBody)
+            .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}")))
+    }
 }
 
 /// Runs a harness call off the async workers; its refusal as an HTTP answer.

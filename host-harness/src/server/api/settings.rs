@@ -3,10 +3,9 @@
 
 use super::super::answer::error;
 use super::super::app::App;
-use super::{Scoped, body};
+use super::{JsonBody, Scoped};
 use crate::store::channels::{self, ChannelSettings};
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,11 +24,11 @@ pub(super) async fn get(State(app): State<Arc<App>>, Scoped { namespace, .. }: S
 }
 
 /// Replaces the channel's own settings (a field left out is unset, so the deployment's applies).
-pub(super) async fn put(State(app): State<Arc<App>>, Scoped { namespace, .. }: Scoped, raw: Bytes) -> Response {
-    let settings = match body::<ChannelSettings>(&raw) {
-        Ok(settings) => settings,
-        Err(refusal) => return *refusal,
-    };
+pub(super) async fn put(
+    State(app): State<Arc<App>>,
+    Scoped { namespace, .. }: Scoped,
+    JsonBody(settings): JsonBody<ChannelSettings>,
+) -> Response {
     let problems = settings.problems();
     if !problems.is_empty() {
         return error(StatusCode::BAD_REQUEST, "invalid-settings", problems.join("; "));
