@@ -81,7 +81,7 @@ fn no_secret_appears_in_any_output() {
         last_customer_message_at: 1_794_477_000_000,
         human_agent_tag: false,
         text: Some("hi".into()),
-        attachments: vec![],
+        ..Default::default()
     };
     let plan = harness.validate_reply(&reply).unwrap();
     outputs.push(format!("{:?}", harness.send_with_retries(&plan, &Default::default())));
