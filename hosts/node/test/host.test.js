@@ -23,6 +23,7 @@ test('a validated plan is sent with the stored token, in the Authorization heade
   const plan = host.validate({
     accountId: '17841400000000001', customerId: '1098765432100001', now, author: 'agent',
     lastCustomerMessageAt: now - 3_600_000n, humanAgentTag: false, text: 'hello', attachments: [],
+    quickReplies: [], cards: [],
   });
   const statuses = host.send(plan, now);
   assert.equal(statuses.length, 1);

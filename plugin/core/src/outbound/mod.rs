@@ -146,7 +146,7 @@ pub fn validate(reply: &Reply) -> Result<SendPlan, Vec<ConnectorError>> {
 fn message(reply: &Reply, errors: &mut Vec<ConnectorError>) -> Vec<PlannedMessage> {
     let text = reply.text.as_deref().filter(|t| !t.trim().is_empty());
     if text.is_none() && reply.attachments.is_empty() && reply.cards.is_empty() {
-        errors.push(ConnectorError::new(codes::EMPTY_MESSAGE, "the reply has no text, attachment or card"));
+        errors.push(ConnectorError::new(codes::EMPTY_MESSAGE, "the reply has no text and no attachment"));
     }
     let mut parts = match text.map(split).transpose() {
         Ok(parts) => parts.unwrap_or_default(),
