@@ -125,9 +125,11 @@ pub fn validate(reply: &Reply) -> Result<SendPlan, Vec<ConnectorError>> {
         errors.push(ConnectorError::new(codes::INVALID_CUSTOMER_ID, "the customer id is not an Instagram-scoped id"));
     }
     let window = window::decide(reply).map_err(|e| errors.push(e)).ok();
+    // The message's rules are checked even beside an action, so that every broken rule is named.
+    let messages = message(reply, &mut errors);
     let messages = match reply.asks_action() {
         true => actions::check(reply, &mut errors).into_iter().collect(),
-        false => message(reply, &mut errors),
+        false => messages,
     };
     match window {
         Some((tag, window_closes_at)) if errors.is_empty() => Ok(SendPlan {
@@ -145,7 +147,7 @@ pub fn validate(reply: &Reply) -> Result<SendPlan, Vec<ConnectorError>> {
 /// text goes last, carrying them: Instagram shows quick replies under the newest message only.
 fn message(reply: &Reply, errors: &mut Vec<ConnectorError>) -> Vec<PlannedMessage> {
     let text = reply.text.as_deref().filter(|t| !t.trim().is_empty());
-    if text.is_none() && reply.attachments.is_empty() && reply.cards.is_empty() {
+    if text.is_none() && reply.attachments.is_empty() && reply.cards.is_empty() && !reply.asks_action() {
         errors.push(ConnectorError::new(codes::EMPTY_MESSAGE, "the reply has no text and no attachment"));
     }
     let mut parts = match text.map(split).transpose() {
