@@ -1,11 +1,13 @@
-//! What the end-to-end tests share: the public fixtures and signed bodies, a fake Graph API on a loopback port, a
-//! harness wired to both, throwaway PostgreSQL servers (`pg`), free ports, an HTTP client, and the built
-//! components' paths as constants.
+//! What the end-to-end tests share: the public fixtures and signed bodies, a fake Graph API on a loopback port (and
+//! its answers to replies and profile settings), reviewed goldens, a harness wired to both, throwaway PostgreSQL
+//! servers (`pg`), free ports, an HTTP client, and the built components' paths as constants.
 
 pub mod generate;
+mod messaging;
 pub mod pg;
 pub mod raw;
 
+pub use messaging::{REUSABLE_ATTACHMENT_ID, assert_golden};
 pub use pg::free_port;
 
 use messenger_core::inbound::{Delivery, TranslateOptions};
