@@ -43,3 +43,13 @@ test('a failure of the host itself is a host-error, and the store is left as it 
   session.rollback();
   assert.deepEqual(host.listAccounts(), []);
 });
+
+test('a profile setting is checked in the component, every problem at once, before any Graph call', async () => {
+  const host = started.host.withStore(await Store.open());
+  host.provision('channel/access-token', ACCESS_TOKEN);
+  const before = (await started.graph.seen()).length;
+  const setting = { tag: 'ice-breakers', val: [{ locale: 'ko_KR', questions: [] }] };
+  assert.throws(() => host.setProfileSetting('17841400000000001', setting, 1_795_000_000_000n),
+    (e) => e.kind === 'invalid' && e.errors.map((x) => x.code).join() === 'empty-locale,missing-default-locale');
+  assert.equal((await started.graph.seen()).length, before, 'nothing invalid reaches Graph');
+});

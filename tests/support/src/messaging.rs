@@ -72,6 +72,7 @@ impl Seen {
 
 /// Compares `actual` with the reviewed JSON at `path`; `MESSENGER_BLESS=1` writes it there instead, after a
 /// deliberate change.
+#[track_caller]
 pub fn assert_golden(path: &std::path::Path, actual: &Value) {
     if std::env::var_os("MESSENGER_BLESS").is_some() {
         std::fs::write(path, serde_json::to_string_pretty(actual).expect("JSON prints") + "\n")
