@@ -179,10 +179,7 @@ fn a_refused_action_is_sorted_like_any_send() {
 /// Runs the CLI in process with `args` against `graph`, on the database at `db`.
 fn cli(db: &std::path::Path, graph: &FakeGraph, args: &[&str]) -> (Value, u8) {
     let url = graph.url();
-    let mut line = vec!["messenger-harness", "--db", db.to_str().unwrap(), "--graph-url", &url];
-    line.extend_from_slice(args);
-    let (stdout, code) = messenger_harness::commands::run_args(line);
-    (serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stdout}")), code)
+    run_cli(&[&["--db", db.to_str().unwrap(), "--graph-url", &url], args].concat())
 }
 
 #[test]

@@ -88,6 +88,13 @@ pub fn text_delivery(mid: &str, i: usize, text: &str) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
+/// Runs the CLI in process with `args` (after the program's name): its stdout as JSON, and its exit code.
+pub fn run_cli(args: &[&str]) -> (serde_json::Value, u8) {
+    let (stdout, code) =
+        messenger_harness::commands::run_args(std::iter::once("messenger-harness").chain(args.iter().copied()));
+    (serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}")), code)
+}
+
 /// A webhook body, byte for byte.
 pub fn webhook(name: &str) -> Vec<u8> {
     std::fs::read(webhook_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))

@@ -5,10 +5,11 @@ use super::{IceBreaker, LocalizedIceBreakers, LocalizedMenu, ProfileField, Profi
 use crate::error::{ConnectorError, codes};
 use crate::graph::uses_instagram_login;
 use crate::keys;
-use crate::outbound::{Button, LinkButton, PostbackButton, SendError, authorized};
+use crate::outbound::{Button, GraphButton, LinkButton, PostbackButton, SendError, authorized};
 use crate::ports::{Http, Method, Storage};
 use crate::time::TimestampMs;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The account's setting as Meta has it; an empty one when none is set.
 pub fn get(
@@ -45,35 +46,63 @@ pub fn delete(
     storage: &impl Storage,
     http: &impl Http,
 ) -> Result<(), ConnectorError> {
-    let body = json!({"fields": [field.graph_name()]});
-    succeeded(&call(account_id, Method::Delete, "", Some(&body), now, storage, http)?)
+    let body = format!(r#"{{"fields":["{}"]}}"#, field.graph_name());
+    succeeded(&call(account_id, Method::Delete, "", Some(body.as_bytes()), now, storage, http)?)
 }
 
 /// The body that sets `setting`, in Meta's current, localized format.
-pub(super) fn set_body(setting: &ProfileSetting) -> Value {
-    let (name, locales): (_, Vec<Value>) = match setting {
-        ProfileSetting::IceBreakers(locales) => ("ice_breakers", locales.iter().map(graph_ice_breakers).collect()),
-        ProfileSetting::PersistentMenu(locales) => ("persistent_menu", locales.iter().map(graph_menu).collect()),
+pub(super) fn set_body(setting: &ProfileSetting) -> Vec<u8> {
+    let body = match setting {
+        ProfileSetting::IceBreakers(locales) => SetBody {
+            ice_breakers: locales
+                .iter()
+                .map(|l| Localized { locale: &l.locale, call_to_actions: l.questions.iter().collect() })
+                .collect(),
+            ..SetBody::default()
+        },
+        ProfileSetting::PersistentMenu(locales) => SetBody {
+            persistent_menu: locales
+                .iter()
+                .map(|l| Localized {
+                    locale: &l.locale,
+                    call_to_actions: l.items.iter().map(GraphButton::from).collect(),
+                })
+                .collect(),
+            ..SetBody::default()
+        },
     };
-    json!({"platform": "instagram", name: locales})
+    serde_json::to_vec(&body).expect("a setting serializes")
 }
 
-fn graph_ice_breakers(locale: &LocalizedIceBreakers) -> Value {
-    let questions: Vec<Value> =
-        locale.questions.iter().map(|q| json!({"question": q.question, "payload": q.payload})).collect();
-    json!({"locale": locale.locale, "call_to_actions": questions})
+/// `{"platform":"instagram","ice_breakers"|"persistent_menu":[{"locale","call_to_actions":[...]}]}`.
+#[derive(Default, Serialize)]
+struct SetBody<'a> {
+    platform: Platform,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ice_breakers: Vec<Localized<'a, &'a IceBreaker>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    persistent_menu: Vec<Localized<'a, GraphButton<'a>>>,
 }
 
-fn graph_menu(locale: &LocalizedMenu) -> Value {
-    let items: Vec<Value> = locale.items.iter().map(crate::outbound::graph_button).collect();
-    json!({"locale": locale.locale, "call_to_actions": items})
+/// Always `instagram`: the Messenger Profile API serves Messenger too.
+#[derive(Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Platform {
+    #[default]
+    Instagram,
+}
+
+#[derive(Serialize)]
+struct Localized<'a, T> {
+    locale: &'a str,
+    call_to_actions: Vec<T>,
 }
 
 fn call(
     account_id: &str,
     method: Method,
     query: &str,
-    body: Option<&Value>,
+    body: Option<&[u8]>,
     now: TimestampMs,
     storage: &impl Storage,
     http: &impl Http,

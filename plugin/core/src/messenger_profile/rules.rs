@@ -52,7 +52,7 @@ pub fn validate(setting: &ProfileSetting) -> Result<(), Vec<ConnectorError>> {
             locales.iter().for_each(|locale| check_menu(&mut errors, locale));
         }
     }
-    let bytes = serde_json::to_vec(&super::graph::set_body(setting)).map_or(usize::MAX, |body| body.len());
+    let bytes = super::graph::set_body(setting).len();
     if bytes > MAX_SETTING_BYTES {
         let message = format!("the setting takes {bytes} bytes to send; at most {MAX_SETTING_BYTES} go in one request");
         errors.push(ConnectorError::new(codes::SETTING_TOO_LARGE, message));

@@ -12,15 +12,15 @@ use serde_json::{Value, json};
 /// A send may take longer than a profile lookup: Meta downloads attachments before it answers.
 pub const SEND_TIMEOUT_MS: u32 = 10_000;
 
-/// Calls `path` (under the account's versioned base URL) with `body`; the 200 answer's JSON (null when it is not
-/// JSON).
+/// Calls `path` (under the account's versioned base URL) with a JSON `body`; the 200 answer's JSON (null when it is
+/// not JSON).
 pub(crate) fn authorized(
     storage: &impl Storage,
     http: &impl Http,
     account_id: &str,
     method: Method,
     path: &str,
-    body: Option<&Value>,
+    body: Option<&[u8]>,
     now: TimestampMs,
 ) -> Result<Value, SendError> {
     let storage_failed =
@@ -40,7 +40,7 @@ pub(crate) fn authorized(
         method,
         url: format!("{}{path}", graph::base_url(storage, account_id).map_err(storage_failed)?),
         headers,
-        body: body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes")).unwrap_or_default(),
+        body: body.unwrap_or_default().to_vec(),
         timeout_ms: Some(SEND_TIMEOUT_MS),
     };
     let response = http.send(&request).map_err(transport_error)?;

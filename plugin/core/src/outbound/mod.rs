@@ -22,7 +22,7 @@ pub use attachment::{
     MAX_ATTACHMENTS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, MediaType, OutgoingAttachment, PlannedAttachment,
     ReusedAttachment,
 };
-pub(crate) use body::button as graph_button;
+pub(crate) use body::GraphButton;
 pub use body::{GraphCall, graph_call};
 pub use budget::{MEDIA_PER_SECOND, RATES, Rate, RateClass, SENDER_ACTIONS_PER_SECOND, TEXT_PER_SECOND};
 pub(crate) use call::authorized;
