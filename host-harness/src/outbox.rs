@@ -321,7 +321,7 @@ impl Outbox {
             let one = SendPlan { messages: item.plan.messages[..1].to_vec(), ..item.plan.clone() };
             let status = harness.send_plan(&one, now_ms()).map_err(call_failed)?;
             let status = status.into_iter().next().unwrap_or(DeliveryStatus::NotAttempted);
-            let accepted = matches!(status, DeliveryStatus::Sent(_));
+            let accepted = status.succeeded();
             outcomes.push(Outcome { status, attempts: item.attempts });
             if !accepted {
                 break;

@@ -6,8 +6,9 @@ mod wit {
 }
 
 use messenger_core::wire::Mirror;
-use messenger_core::{ConnectorError, accounts, inbound as core_in, outbound as core_out, ports, settings};
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
+use messenger_core::{ConnectorError, accounts, inbound as core_in, messenger_profile as core_profile};
+use messenger_core::{outbound as core_out, ports, settings};
+use wit::exports::helpdesk::messenger_connector::{expiry, inbound, messenger_profile, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 messenger_core::wit_mappings!(
@@ -17,6 +18,7 @@ messenger_core::wit_mappings!(
     inbound = crate::wit::exports::helpdesk::messenger_connector::inbound,
     outbound = crate::wit::exports::helpdesk::messenger_connector::outbound,
     expiry = crate::wit::exports::helpdesk::messenger_connector::expiry,
+    messenger_profile = crate::wit::exports::helpdesk::messenger_connector::messenger_profile,
 );
 
 struct Component;
@@ -128,5 +130,27 @@ impl expiry::Guest for Component {
 
     fn list_accounts() -> Result<Vec<expiry::AccountInfo>, types::ErrorInfo> {
         answer(accounts::list(&HostStorage))
+    }
+}
+
+impl messenger_profile::Guest for Component {
+    fn get(
+        account_id: String,
+        field: messenger_profile::ProfileField,
+        now: u64,
+    ) -> Result<messenger_profile::ProfileSetting, types::ErrorInfo> {
+        answer(core_profile::get(&account_id, field.mirror(), now, &HostStorage, &HostHttp))
+    }
+
+    fn set(
+        account_id: String,
+        setting: messenger_profile::ProfileSetting,
+        now: u64,
+    ) -> Result<(), Vec<types::ErrorInfo>> {
+        core_profile::set(&account_id, &setting.mirror(), now, &HostStorage, &HostHttp).map_err(Mirror::mirror)
+    }
+
+    fn delete(account_id: String, field: messenger_profile::ProfileField, now: u64) -> Result<(), types::ErrorInfo> {
+        answer(core_profile::delete(&account_id, field.mirror(), now, &HostStorage, &HostHttp))
     }
 }

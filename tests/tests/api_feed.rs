@@ -122,6 +122,7 @@ fn postback(n: u64) -> InboxEvent {
             payload: format!("P{n}"),
         }),
         customer: None,
+        standby: false,
     }
 }
 

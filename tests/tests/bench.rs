@@ -1,4 +1,4 @@
-//! `bench --quick --serve` prints every figure DESIGN.md names, and the serve figures on a PostgreSQL (speed is
+//! `bench --quick --serve` prints every figure DESIGN.md names (and the validation of a 10-card carousel), and the serve figures on a PostgreSQL (speed is
 //! the benchmark's business, not a test's).
 
 #[test]
@@ -18,6 +18,7 @@ fn the_quick_bench_reports_every_design_figure() {
         "delivery_us",
         "deliveries_per_s_per_core",
         "outbound_split_us",
+        "validate_card10_us",
         "instance_memory_bytes",
         "serve_rps",
         "serve_p99_ms",

@@ -4,9 +4,7 @@ use messenger_test_support::*;
 use serde_json::Value;
 
 fn run(args: &[&str]) -> (Value, u8) {
-    let (stdout, code) =
-        messenger_harness::commands::run_args(std::iter::once("messenger-harness").chain(args.iter().copied()));
-    (serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}")), code)
+    run_cli(args)
 }
 
 #[test]

@@ -36,6 +36,21 @@ fn the_fuzzer_drives_the_request_link_and_header_parsers_without_a_panic() {
     assert!(report.ok > 0, "{report:?}");
 }
 
+#[test]
+fn the_fuzzer_reaches_the_new_kinds_and_their_refusals_without_a_fault() {
+    // Quick replies, cards, actions and media by id as replies and as REQUEST JSON, and ice breakers and menus
+    // through messenger-profile.set: every case ends accepted or refused with a code, never in a trap or panic.
+    let graph = FakeGraph::messaging();
+    let harness = harness(Database::in_memory().unwrap(), &graph);
+    let report = messenger_harness::tools::fuzz::run(&harness, &[], 3_000, 11);
+    assert!(report.passed(), "{report:#?}");
+    // A refusal counts under its first code: these come first in the new shapes.
+    for code in ["action-not-alone", "too-many-cards", "quick-replies-need-text", "empty-locale", "invalid-request"] {
+        assert!(report.refused.contains_key(code), "{code} was never reached: {report:?}");
+    }
+    assert!(graph.requests().iter().any(|r| r.url.contains("messenger_profile")), "valid settings reached Graph");
+}
+
 /// Secrets of every kind, used through the scenarios below; none may appear in any output.
 const SECRETS: [&str; 5] = [APP_SECRET, ACCESS_TOKEN, "verify-token-7f", "link-app-secret-3c", "page-token-secret-a"];
 
@@ -81,7 +96,7 @@ fn no_secret_appears_in_any_output() {
         last_customer_message_at: 1_794_477_000_000,
         human_agent_tag: false,
         text: Some("hi".into()),
-        attachments: vec![],
+        ..Default::default()
     };
     let plan = harness.validate_reply(&reply).unwrap();
     outputs.push(format!("{:?}", harness.send_with_retries(&plan, &Default::default())));

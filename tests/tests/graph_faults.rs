@@ -84,7 +84,7 @@ fn outbound_sorts_each_fault_as_later_and_reports_it_after_bounded_retries() {
             last_customer_message_at: 1_794_477_000_000,
             human_agent_tag: false,
             text: Some(format!("{}\n\n{}", "a".repeat(900), "b".repeat(900))),
-            attachments: vec![],
+            ..Default::default()
         };
         let plan = harness.validate_reply(&reply).unwrap();
         let outcomes = harness.send_with_retries(&plan, &policy).unwrap();

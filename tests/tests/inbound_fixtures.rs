@@ -81,21 +81,12 @@ fn assert_copied_verbatim(name: &str, events: &Value) {
 #[test]
 fn every_fixture_alone_gives_its_expected_events() {
     let graph = FakeGraph::with_profiles();
-    let bless = std::env::var_os("MESSENGER_BLESS").is_some();
     for name in IN_ORDER {
         let harness = harness(Database::in_memory().unwrap(), &graph);
         let events =
             serde_json::to_value(harness.translate(&signed_delivery(name, RECEIVED_AT), &options()).unwrap()).unwrap();
         assert_copied_verbatim(name, &events);
-        let path = expected_path(name);
-        if bless {
-            std::fs::write(&path, serde_json::to_string_pretty(&events).unwrap() + "\n").unwrap();
-            continue;
-        }
-        let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-                .unwrap();
-        assert_eq!(events, expected, "{name}");
+        assert_golden(&expected_path(name), &events);
     }
 }
 

@@ -21,8 +21,9 @@ fn summary(event: &InboxEvent) -> Expected {
         EventKind::Postback(p) => ("postback", p.message_id.clone(), None),
         EventKind::Referral(_) => ("referral", None, None),
         EventKind::Skipped(s) => ("skipped", s.message_id.clone(), None),
+        EventKind::Handover(_) => ("handover", None, None),
     };
-    Expected { account_id: event.account_id.clone(), kind, message_id, text }
+    Expected { account_id: event.account_id.clone(), kind, message_id, text, standby: event.standby }
 }
 
 /// Translates one signed body (headers, body) into events.

@@ -24,7 +24,7 @@ fn reply(text: &str) -> Reply {
         last_customer_message_at: NOW - 3_600_000,
         human_agent_tag: true,
         text: Some(text.into()),
-        attachments: vec![],
+        ..Default::default()
     }
 }
 
@@ -98,6 +98,7 @@ fn long_text_goes_out_in_order_tagged_when_past_24_hours() {
         url: "https://cdn.example.com/coat.png".into(),
         mime_type: "image/png".into(),
         size_bytes: 120_000,
+        attachment_id: None,
     }];
     let plan = harness.validate_reply(&with_image).unwrap();
     let outcomes = harness.send_with_retries(&plan, &fast()).unwrap();
@@ -109,7 +110,7 @@ fn long_text_goes_out_in_order_tagged_when_past_24_hours() {
     assert_eq!(bodies[2]["message"]["text"], "셋째 문단입니다. ".repeat(5).trim_end());
     assert_eq!(
         bodies[3]["message"],
-        json!({"attachment": {"type": "image", "payload": {"url": "https://cdn.example.com/coat.png"}}})
+        json!({"attachment": {"type": "image", "payload": {"url": "https://cdn.example.com/coat.png", "is_reusable": true}}})
     );
     assert!(bodies.iter().all(|b| b["tag"] == "HUMAN_AGENT" && b["messaging_type"] == "MESSAGE_TAG"));
 }
@@ -211,6 +212,7 @@ fn invalid_replies_report_every_problem_and_send_nothing() {
         url: "https://cdn.example.com/a.gif".into(),
         mime_type: "image/gif".into(),
         size_bytes: 9_000_000,
+        attachment_id: None,
     }];
     let Err(CallError::Invalid(errors)) = harness.validate_reply(&bad) else { panic!("accepted") };
     let codes: Vec<_> = errors.iter().map(|e| e.code.as_str()).collect();

@@ -10,6 +10,7 @@ mod fuzz;
 mod handshake;
 mod inbound;
 mod outbound;
+mod profile;
 mod serve;
 
 use crate::egress::EgressPolicy;
@@ -69,6 +70,9 @@ enum Command {
     Handshake(handshake::HandshakeArgs),
     /// Shows an account's stored inbound filters, or changes them with the flags given.
     Filters(filters::FiltersArgs),
+    /// An account's ice breakers and persistent menu: get, set, delete (Meta's Messenger Profile API).
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
 }
 
 /// A failure the CLI reports with a nonzero exit code: as `{"error":{...}}`, or as a report of its own.
@@ -157,6 +161,7 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
         Command::Fuzz(args) => fuzz::run(cli, args),
         Command::Handshake(args) => handshake::run(cli, args),
         Command::Filters(args) => filters::run(cli, args),
+        Command::Profile(command) => profile::run(cli, command),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Cli, Failure, harness, read_capped, to_json};
 use crate::harness::{CallError, RetryPolicy};
 use clap::Args;
-use messenger_core::outbound::{DeliveryStatus, Invalid, PlanReport, parse_request};
+use messenger_core::outbound::{Invalid, PlanReport, parse_request};
 
 #[derive(Args)]
 pub(super) struct OutboundArgs {
@@ -32,7 +32,7 @@ pub(super) fn run(cli: &Cli, args: &OutboundArgs) -> Result<String, Failure> {
     }
     let policy = RetryPolicy { max_attempts: args.max_attempts, ..RetryPolicy::default() };
     let outcomes = harness.send_with_retries(&plan, &policy)?;
-    let all_sent = outcomes.iter().all(|o| matches!(o.status, DeliveryStatus::Sent(_)));
+    let all_sent = outcomes.iter().all(|o| o.status.succeeded());
     output["deliveries"] = serde_json::to_value(&outcomes).expect("outcomes serialize");
     output["sent"] = all_sent.into();
     if all_sent { Ok(to_json(&output)) } else { Err(Failure::printed(to_json(&output))) }

@@ -7,6 +7,7 @@ use messenger_core::accounts::{AccountInfo, LinkRequest, LinkedAccount, Selectio
 use messenger_core::events::InboxEvent;
 use messenger_core::expiry::{Decision, Link};
 use messenger_core::inbound::{Delivery, Handshake, TranslateOptions};
+use messenger_core::messenger_profile::{ProfileField, ProfileSetting};
 use messenger_core::outbound::{DeliveryStatus, Reply, SendPlan};
 use messenger_core::settings::Filters;
 use messenger_core::wire::Mirror;
@@ -77,12 +78,9 @@ impl Harness {
     /// Sends a validated plan once (`outbound.send`); `send_with_retries` sends with retries.
     pub fn send_plan(&self, plan: &SendPlan, now: u64) -> Result<Vec<DeliveryStatus>, CallError> {
         let plan = plan.clone().mirror();
-        // Write-through: what a send records happened in the world once its request went out (see store::session).
-        let statuses = self.call_then(
-            crate::store::Writes::WriteThrough,
-            |store, plugin| plugin.helpdesk_messenger_connector_outbound().call_send(store, &plan, now),
-            |_, _| Ok(()),
-        )?;
+        let statuses = self.call_write_through(|store, plugin| {
+            plugin.helpdesk_messenger_connector_outbound().call_send(store, &plan, now)
+        })?;
         Ok(statuses.mirror())
     }
 
@@ -155,5 +153,35 @@ impl Harness {
         let accounts =
             self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_list_accounts(store))?;
         Ok(accounts.mirror())
+    }
+
+    /// An account's ice breakers or persistent menu, as Meta has them (`messenger-profile.get`).
+    pub fn profile_setting(
+        &self,
+        account_id: &str,
+        field: ProfileField,
+        now: u64,
+    ) -> Result<ProfileSetting, CallError> {
+        let setting = self.call_write_through(|store, plugin| {
+            plugin.helpdesk_messenger_connector_messenger_profile().call_get(store, account_id, field.mirror(), now)
+        })?;
+        Ok(setting.mirror())
+    }
+
+    /// Replaces an account's ice breakers or persistent menu (`messenger-profile.set`): validated first, every
+    /// problem at once (`CallError::Invalid`).
+    pub fn set_profile_setting(&self, account_id: &str, setting: &ProfileSetting, now: u64) -> Result<(), CallError> {
+        let setting = setting.clone().mirror();
+        // As a send: a link Graph found broken stays recorded though the call fails.
+        self.call_write_through(|store, plugin| {
+            plugin.helpdesk_messenger_connector_messenger_profile().call_set(store, account_id, &setting, now)
+        })
+    }
+
+    /// Removes an account's ice breakers or persistent menu (`messenger-profile.delete`).
+    pub fn delete_profile_setting(&self, account_id: &str, field: ProfileField, now: u64) -> Result<(), CallError> {
+        self.call_write_through(|store, plugin| {
+            plugin.helpdesk_messenger_connector_messenger_profile().call_delete(store, account_id, field.mirror(), now)
+        })
     }
 }

@@ -132,6 +132,15 @@ impl Harness {
         self.call_then(Writes::Buffered, export, |_, _| Ok(()))
     }
 
+    /// Runs one export whose writes are facts once its Graph request went out (a send, a profile change): each
+    /// is written through at once (see store::session), and kept though the call fails.
+    fn call_write_through<R, E: Refusal>(
+        &self,
+        export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+    ) -> Result<R, CallError> {
+        self.call_then(Writes::WriteThrough, export, |_, _| Ok(()))
+    }
+
     /// Runs one export, then `before_commit` with its answer inside the transaction that commits its writes. A
     /// buffered call that lost a race to another writer is run again, a few times: it read nothing the other writer
     /// had not yet committed, and its network requests are reads (a profile, a token exchange's answer), so

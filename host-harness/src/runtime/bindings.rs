@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
 });
 
-pub use exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
+pub use exports::helpdesk::messenger_connector::{expiry, inbound, messenger_profile, outbound};
 pub use helpdesk::messenger_connector::{http, storage, types};
 
 messenger_core::wit_mappings!(
@@ -17,4 +17,5 @@ messenger_core::wit_mappings!(
     inbound = crate::runtime::bindings::inbound,
     outbound = crate::runtime::bindings::outbound,
     expiry = crate::runtime::bindings::expiry,
+    messenger_profile = crate::runtime::bindings::messenger_profile,
 );

@@ -82,7 +82,7 @@ export function outbound(host, request, options = {}) {
     if (!options.send) return ok(output);
     const statuses = host.send(plan, nowMs());
     output.deliveries = render.deliveries(statuses.map((status) => ({ status, attempts: status.tag === 'not-attempted' ? 0 : 1 })));
-    output.sent = statuses.every((s) => s.tag === 'sent');
+    output.sent = statuses.every((s) => ['sent', 'sent-attachment', 'done'].includes(s.tag));
     return output.sent ? ok(output) : failed(output);
   });
 }

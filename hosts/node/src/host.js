@@ -239,6 +239,21 @@ export class Host {
     return this.call((c) => c.expiry.listAccounts());
   }
 
+  /** An account's ice breakers or persistent menu as Meta has them (`messenger-profile.get`). */
+  profileSetting(accountId, field, now) {
+    return this.call((c) => c.messengerProfile.get(accountId, field, BigInt(now)));
+  }
+
+  /** Replaces them, checked first: every problem at once (`messenger-profile.set`). */
+  setProfileSetting(accountId, setting, now) {
+    return this.call((c) => c.messengerProfile.set(accountId, setting, BigInt(now)));
+  }
+
+  /** Removes them (`messenger-profile.delete`). */
+  deleteProfileSetting(accountId, field, now) {
+    return this.call((c) => c.messengerProfile.delete(accountId, field, BigInt(now)));
+  }
+
   /** Stops the HTTP worker and closes the store. */
   close() {
     this.http.close();

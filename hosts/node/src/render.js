@@ -72,6 +72,15 @@ const KINDS = {
     'referral-type': r.referralType,
   }),
   skipped: (s) => ({ reason: s.reason, 'message-id': s.messageId }),
+  handover: (h) => ({
+    'customer-id': h.customerId,
+    timestamp: time(h.timestamp),
+    action: h.action,
+    'owner-app-id': h.ownerAppId,
+    'previous-owner-app-id': h.previousOwnerAppId,
+    'requested-owner-app-id': h.requestedOwnerAppId,
+    metadata: h.metadata,
+  }),
 };
 
 /** One inbox event (WIT `inbox-event`). */
@@ -90,18 +99,43 @@ export function event(e) {
       anonymous: c.anonymous,
       'profile-pending': c.profilePending,
     },
+    // Printed only when true, as the Rust host's skip_serializing_if does.
+    standby: e.standby || undefined,
   };
 }
 
 /** `{"error":{"code","message"}}`: how the CLI reports a refused call. */
 export const error = (info) => ({ error: { code: info.code, message: info.message } });
 
+/** A button (WIT `button`) as the contract writes it: `{"type","title","url"|"payload"}`. */
+const button = (b) => ({ type: b.tag, ...b.val });
+
+/** One planned message (WIT `planned-message`), as messenger-core's PlannedMessage serializes. */
+const MESSAGES = {
+  text: (text) => text,
+  attachment: (a) => ({ type: a.type, url: a.url }),
+  'reused-attachment': (a) => ({ type: a.type, 'attachment-id': a.attachmentId }),
+  'text-with-quick-replies': (t) => ({
+    text: t.text,
+    'quick-replies': t.quickReplies.map((q) => ({ title: q.title, payload: q.payload })),
+  }),
+  cards: (cards) => cards.map((c) => ({
+    title: c.title,
+    subtitle: c.subtitle,
+    'image-url': c.imageUrl,
+    'default-url': c.defaultUrl,
+    buttons: c.buttons.map(button),
+  })),
+  'sender-action': (action) => action,
+  reaction: (r) => ({ 'message-id': r.messageId, emoji: r.emoji, remove: r.remove || undefined }),
+  'thread-control': (t) => ({ action: t.action, 'target-app-id': t.targetAppId, metadata: t.metadata }),
+};
+
 /** `{"ok":true,"messages":[...],"tag":...,"window-closes-at":...}` (WIT `send-plan`). */
 export function plan(p) {
   return {
     ok: true,
-    messages: p.messages.map((m) =>
-      m.tag === 'text' ? { text: m.val } : { attachment: { type: m.val.type, url: m.val.url } }),
+    messages: p.messages.map((m) => ({ [m.tag]: MESSAGES[m.tag](m.val) })),
     tag: p.tag === 'human-agent' ? 'HUMAN_AGENT' : null,
     'window-closes-at': formatRfc3339(p.windowClosesAt),
   };
@@ -117,6 +151,10 @@ export const invalid = (errors) => ({ ok: false, errors: errors.map((e) => ({ co
 export function deliveries(outcomes) {
   return outcomes.map(({ status, attempts }) => {
     if (status.tag === 'sent') return { status: 'sent', 'message-id': status.val, attempts };
+    if (status.tag === 'sent-attachment') {
+      return { status: 'sent', 'message-id': status.val.messageId, 'attachment-id': status.val.attachmentId, attempts };
+    }
+    if (status.tag === 'done') return { status: 'done', attempts };
     if (status.tag === 'not-attempted') return { status: 'not-attempted', attempts: 0 };
     const failure = status.val;
     const report = {

@@ -77,14 +77,60 @@ const timeOf = (field, text) => {
   }
 };
 
+/** A closed set of kebab-case names (a serde unit enum): one of `names`, as a string. */
+const oneOf = (names) => (v, name, what) => {
+  const text = need('string')(v, name, what);
+  if (!names.includes(text)) {
+    throw new InputError(`${what}: unknown variant \`${text}\`, expected one of ${names.map((n) => `\`${n}\``).join(', ')}`);
+  }
+  return text;
+};
+/** A list of `item`s; absent is empty (`#[serde(default)]`). */
+const listOf = (item) => (v, name, what) => orDefault('array', () => [])(v, name, what).map((x) => item(x, name, what));
+/** `Option<record>`: absent or null is None. */
+const maybeRecord = (fields, convert) => (v, _name, what) =>
+  (v === undefined || v === null ? undefined : convert(record(v, fields, what)));
+const maybeU64 = (v, name, what) => (v === undefined || v === null ? undefined : u64(v, name, what));
+
+/** A card's or menu's button, `{"type":"web-url","title","url"}` or `{"type":"postback","title","payload"}`. */
+const button = (v, name, what) => {
+  if (typeOf(v) !== 'object') throw new InputError(`${what}: invalid type: ${typeOf(v)}, expected a map`);
+  const { type, ...rest } = v;
+  const kind = oneOf(['web-url', 'postback'])(type, 'type', what);
+  const fields = kind === 'web-url' ? { title: need('string'), url: need('string') } : { title: need('string'), payload: need('string') };
+  return { tag: kind, val: record(rest, fields, what) };
+};
+
+/** An attachment: a `url` with its `size-bytes`, or the `attachment-id` of media Meta kept. */
+function attachment(v, _name, what) {
+  const a = record(v, { url: maybe('string'), 'mime-type': need('string'), 'size-bytes': maybeU64, 'attachment-id': maybe('string') }, what);
+  if (a['attachment-id'] === undefined && a.url !== undefined && a['size-bytes'] === undefined) {
+    throw new InputError(`${what}: an attachment with a \`url\` needs its \`size-bytes\``);
+  }
+  if (a['attachment-id'] === undefined && a.url === undefined) {
+    throw new InputError(`${what}: an attachment needs a \`url\` (with \`size-bytes\`) or an \`attachment-id\``);
+  }
+  return { url: a.url ?? '', mimeType: a['mime-type'], sizeBytes: a['size-bytes'] ?? 0n, attachmentId: a['attachment-id'] };
+}
+
+const quickReply = (v, _name, what) => record(v, { title: need('string'), payload: need('string') }, what);
+const card = (v, _name, what) => {
+  const c = record(v, {
+    title: need('string'),
+    subtitle: maybe('string'),
+    'image-url': maybe('string'),
+    'default-url': maybe('string'),
+    buttons: listOf(button),
+  }, what);
+  return { title: c.title, subtitle: c.subtitle, imageUrl: c['image-url'], defaultUrl: c['default-url'], buttons: c.buttons };
+};
+
 /**
  * The outbound REQUEST as a WIT `reply`; `nowMs` stands in when it has no `now`.
  * @param {Uint8Array | string} bytes @param {bigint} nowMs
  */
 export function parseRequest(bytes, nowMs) {
   const what = 'the request is not the outbound JSON';
-  const attachment = (v, _name, w) =>
-    record(v, { url: need('string'), 'mime-type': need('string'), 'size-bytes': u64 }, w);
   const r = record(parseJson(bytes, what), {
     'account-id': need('string'),
     'customer-id': need('string'),
@@ -93,7 +139,14 @@ export function parseRequest(bytes, nowMs) {
     'last-customer-message-at': need('string'),
     'human-agent-tag': orDefault('boolean', () => false),
     text: maybe('string'),
-    attachments: (v, name, w) => orDefault('array', () => [])(v, name, w).map((a) => attachment(a, name, w)),
+    attachments: listOf(attachment),
+    'quick-replies': listOf(quickReply),
+    cards: listOf(card),
+    'sender-action': (v, name, w) => (v === undefined || v === null ? undefined : oneOf(['typing-on', 'typing-off', 'mark-seen'])(v, name, w)),
+    reaction: maybeRecord({ 'message-id': need('string'), emoji: maybe('string'), remove: orDefault('boolean', () => false) },
+      (x) => ({ messageId: x['message-id'], emoji: x.emoji, remove: x.remove })),
+    'thread-control': maybeRecord({ action: oneOf(['pass', 'take', 'request']), 'target-app-id': maybe('string'), metadata: maybe('string') },
+      (x) => ({ action: x.action, targetAppId: x['target-app-id'], metadata: x.metadata })),
   }, what);
   if (r.author !== 'agent' && r.author !== 'bot') {
     throw new InputError(`author is "agent" or "bot", not ${rustDebugString(r.author)}`);
@@ -106,7 +159,12 @@ export function parseRequest(bytes, nowMs) {
     lastCustomerMessageAt: timeOf('last-customer-message-at', r['last-customer-message-at']),
     humanAgentTag: r['human-agent-tag'],
     text: r.text,
-    attachments: r.attachments.map((a) => ({ url: a.url, mimeType: a['mime-type'], sizeBytes: a['size-bytes'] })),
+    attachments: r.attachments,
+    quickReplies: r['quick-replies'],
+    cards: r.cards,
+    senderAction: r['sender-action'],
+    reaction: r.reaction,
+    threadControl: r['thread-control'],
   };
 }
 

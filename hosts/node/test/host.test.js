@@ -23,6 +23,7 @@ test('a validated plan is sent with the stored token, in the Authorization heade
   const plan = host.validate({
     accountId: '17841400000000001', customerId: '1098765432100001', now, author: 'agent',
     lastCustomerMessageAt: now - 3_600_000n, humanAgentTag: false, text: 'hello', attachments: [],
+    quickReplies: [], cards: [],
   });
   const statuses = host.send(plan, now);
   assert.equal(statuses.length, 1);
@@ -41,4 +42,14 @@ test('a failure of the host itself is a host-error, and the store is left as it 
   assert.throws(() => host.listAccounts(), (e) => e.kind === 'host' && e.info.code === 'host-error', 'a call while another is open');
   session.rollback();
   assert.deepEqual(host.listAccounts(), []);
+});
+
+test('a profile setting is checked in the component, every problem at once, before any Graph call', async () => {
+  const host = started.host.withStore(await Store.open());
+  host.provision('channel/access-token', ACCESS_TOKEN);
+  const before = (await started.graph.seen()).length;
+  const setting = { tag: 'ice-breakers', val: [{ locale: 'ko_KR', questions: [] }] };
+  assert.throws(() => host.setProfileSetting('17841400000000001', setting, 1_795_000_000_000n),
+    (e) => e.kind === 'invalid' && e.errors.map((x) => x.code).join() === 'empty-locale,missing-default-locale');
+  assert.equal((await started.graph.seen()).length, before, 'nothing invalid reaches Graph');
 });

@@ -14,6 +14,10 @@ pub struct InboxEvent {
     /// The customer concerned, when known (identity keys for merging records: account id + IGSID + username).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer: Option<CustomerProfile>,
+    /// The item came in `standby`: another app holds the conversation, and this app's replies fail until control
+    /// is passed to it. Printed only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub standby: bool,
 }
 
 impl InboxEvent {
@@ -44,6 +48,7 @@ pub enum EventKind {
     Postback(Postback),
     Referral(Referral),
     Skipped(Skipped),
+    Handover(Handover),
 }
 
 /// What an attachment holds, as the connector classifies it (`raw-type` is Meta's own word).
@@ -253,4 +258,35 @@ pub struct Skipped {
     pub reason: SkipReason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+}
+
+/// How control of a conversation moved between apps (`messaging_handover`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum HandoverAction {
+    Pass,
+    Take,
+    Request,
+}
+
+/// Which app holds a customer's conversation after a change of control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub struct Handover {
+    pub customer_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[serde(serialize_with = "time::serialize")]
+    pub timestamp: TimestampMs,
+    pub action: HandoverAction,
+    /// The app that holds it now (pass, take); a request changes no owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_owner_app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_owner_app_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
 }

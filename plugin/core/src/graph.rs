@@ -11,11 +11,13 @@ pub const INSTAGRAM_GRAPH: &str = "https://graph.instagram.com";
 
 /// The versioned Graph base URL for an account: Instagram Login accounts use graph.instagram.com.
 pub fn base_url(storage: &impl Storage, account_id: &str) -> Result<String, StorageError> {
-    let host = match storage.get(&keys::login_kind(account_id))?.as_deref() {
-        Some(b"instagram") => INSTAGRAM_GRAPH,
-        _ => FACEBOOK_GRAPH,
-    };
+    let host = if uses_instagram_login(storage, account_id)? { INSTAGRAM_GRAPH } else { FACEBOOK_GRAPH };
     Ok(format!("{host}/{API_VERSION}"))
+}
+
+/// Whether the account was linked with Instagram Login (else Facebook Login, the default).
+pub fn uses_instagram_login(storage: &impl Storage, account_id: &str) -> Result<bool, StorageError> {
+    Ok(storage.get(&keys::login_kind(account_id))?.as_deref() == Some(b"instagram"))
 }
 
 /// The account's token, else the channel's; None when the host provisioned neither.

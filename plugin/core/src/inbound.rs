@@ -8,7 +8,8 @@ use crate::ports::{Http, Storage};
 use crate::settings::Filters;
 use crate::signature;
 use crate::time::TimestampMs;
-use crate::webhook::{Entry, Envelope, Item};
+use crate::webhook::{Change, Entry, Envelope, HANDOVER_FIELD, Item};
+use serde_json::value::RawValue;
 
 /// Real deliveries are a few KB; this is generous.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -67,11 +68,17 @@ pub fn translate(
                 continue;
             }
         };
+        let (handovers, other_changes) = read_changes(entry.changes);
         // Comments and mentions (`changes`) are not messaging: skipped per entry, never failing the delivery.
-        if entry.changes.is_some() && entry.messaging.is_empty() && entry.standby.is_empty() {
+        if other_changes && entry.messaging.is_empty() && entry.standby.is_empty() {
             events.push(skipped(entry.id.clone(), SkipReason::Unsupported));
         }
-        for raw_item in entry.messaging.iter().chain(&entry.standby) {
+        // Standby items are the ones another app's conversations receive: delivered too, and marked.
+        let items = entry.messaging.iter().map(|raw| (*raw, false));
+        let items = items
+            .chain(entry.standby.iter().map(|raw| (*raw, true)))
+            .chain(handovers.into_iter().map(|raw| (raw, false)));
+        for (raw_item, standby) in items {
             let translated = match serde_json::from_str::<Item>(raw_item.get()) {
                 Ok(item) => translator.item(&entry.id, item).map_err(ConnectorError::from)?,
                 Err(_) => Translated {
@@ -85,7 +92,7 @@ pub fn translate(
                 }
                 _ => None,
             };
-            events.push(InboxEvent { account_id: entry.id.clone(), kind: translated.kind, customer });
+            events.push(InboxEvent { account_id: entry.id.clone(), kind: translated.kind, customer, standby });
         }
     }
     Ok(events)
@@ -114,7 +121,17 @@ fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, ConnectorError> {
 }
 
 fn skipped(account_id: String, reason: SkipReason) -> InboxEvent {
-    InboxEvent { account_id, kind: EventKind::Skipped(Skipped { reason, message_id: None }), customer: None }
+    let kind = EventKind::Skipped(Skipped { reason, message_id: None });
+    InboxEvent { account_id, kind, customer: None, standby: false }
+}
+
+/// An entry's `changes`: the values of its `messaging_handover` changes (translated as items), and whether it has
+/// any other change (or an unreadable list), which is skipped.
+fn read_changes(changes: Option<&RawValue>) -> (Vec<&RawValue>, bool) {
+    let Some(raw) = changes else { return (Vec::new(), false) };
+    let Ok(changes) = serde_json::from_str::<Vec<Change<'_>>>(raw.get()) else { return (Vec::new(), true) };
+    let (handovers, others): (Vec<_>, Vec<_>) = changes.into_iter().partition(|c| c.field == HANDOVER_FIELD);
+    (handovers.into_iter().filter_map(|c| c.value).collect(), !others.is_empty())
 }
 
 /// Answers Meta's subscription handshake: the challenge when the mode is `subscribe` and the token matches.

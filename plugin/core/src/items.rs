@@ -2,15 +2,15 @@
 
 use crate::attachments;
 use crate::events::{
-    CustomerProfile, EventKind, Message, MessageEdit, MessageRef, Postback, Reaction, ReactionAction, ReadReceipt,
-    Referral, SkipReason, Skipped, StoryRef,
+    CustomerProfile, EventKind, Handover, HandoverAction, Message, MessageEdit, MessageRef, Postback, Reaction,
+    ReactionAction, ReadReceipt, Referral, SkipReason, Skipped, StoryRef,
 };
 use crate::keys;
 use crate::ports::{Http, Storage, StorageError};
 use crate::profile;
 use crate::settings::{self, Filters};
 use crate::time::{DAY_MS, TimestampMs};
-use crate::webhook::{Item, RawEdit, RawMessage, RawPostback, RawReaction, RawRead, RawReferral};
+use crate::webhook::{Item, RawEdit, RawHandover, RawMessage, RawPostback, RawReaction, RawRead, RawReferral};
 use std::collections::HashMap;
 
 /// An item's event, and the customer it concerns (for the profile).
@@ -75,6 +75,14 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
         }
         if let Some(referral) = item.referral {
             return self.referral(account_id, &sender, at, referral);
+        }
+        let handovers = [
+            (HandoverAction::Pass, item.pass_thread_control),
+            (HandoverAction::Take, item.take_thread_control),
+            (HandoverAction::Request, item.request_thread_control),
+        ];
+        if let Some((action, raw)) = handovers.into_iter().find_map(|(action, raw)| Some((action, raw?))) {
+            return self.handover(account_id, &sender, at, action, raw);
         }
         Ok(Translated::skipped(SkipReason::Unsupported, None))
     }
@@ -247,6 +255,43 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
             referral_type: r.kind,
         };
         self.once(&key, EventKind::Referral(referral), customer)
+    }
+
+    /// Which app holds the conversation now: pass and take name the new owner; a request changes none.
+    fn handover(
+        &mut self,
+        account: &str,
+        customer: &str,
+        at: TimestampMs,
+        action: HandoverAction,
+        h: RawHandover,
+    ) -> Result<Translated, StorageError> {
+        let owner = match action {
+            HandoverAction::Pass | HandoverAction::Take => h.new_owner_app_id,
+            HandoverAction::Request => None,
+        };
+        let (stamp, name) = (at.to_string(), format!("{action:?}"));
+        let part = |id: &Option<String>| id.clone().unwrap_or_default();
+        let key = keys::seen_event(&[
+            "handover",
+            account,
+            customer,
+            &name,
+            &part(&h.previous_owner_app_id),
+            &part(&owner),
+            &part(&h.requested_owner_app_id),
+            &stamp,
+        ]);
+        let handover = Handover {
+            customer_id: customer.to_owned(),
+            timestamp: at,
+            action,
+            owner_app_id: owner,
+            previous_owner_app_id: h.previous_owner_app_id,
+            requested_owner_app_id: h.requested_owner_app_id,
+            metadata: h.metadata,
+        };
+        self.once(&key, EventKind::Handover(handover), customer)
     }
 
     /// The event the first time its key is seen, `skipped` / `duplicate` after.

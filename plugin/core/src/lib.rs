@@ -13,6 +13,7 @@ pub mod hex;
 pub mod inbound;
 mod items;
 pub mod keys;
+pub mod messenger_profile;
 mod notice;
 pub mod outbound;
 pub mod ports;

@@ -1,7 +1,6 @@
 //! Meta's webhook payloads as they arrive. Items are kept raw until translated one by one, so that a malformed
 //! item costs only itself. Ids are accepted as strings or numbers, and unknown fields are ignored.
 
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -21,8 +20,24 @@ pub(crate) struct Entry<'a> {
     /// The same items, when another app owns the thread (handover protocol): never let them vanish.
     #[serde(borrow, default)]
     pub standby: Vec<&'a RawValue>,
-    pub changes: Option<IgnoredAny>,
+    /// Comments and mentions (skipped), or `messaging_handover` items in the field's `value`. Read leniently: a
+    /// malformed list is one unsupported entry, never a failed delivery.
+    #[serde(borrow, default)]
+    pub changes: Option<&'a RawValue>,
 }
+
+/// One `changes[]` item: the webhook field it belongs to, and its value.
+#[derive(Deserialize)]
+pub(crate) struct Change<'a> {
+    #[serde(default)]
+    pub field: String,
+    #[serde(borrow)]
+    pub value: Option<&'a RawValue>,
+}
+
+/// The field whose changes are handover items (the reference does not confirm whether Meta sends them as
+/// `messaging[]` items or as `changes[]`: both are read).
+pub(crate) const HANDOVER_FIELD: &str = "messaging_handover";
 
 #[derive(Deserialize)]
 pub(crate) struct Party {
@@ -42,6 +57,9 @@ pub(crate) struct Item {
     pub read: Option<RawRead>,
     pub postback: Option<RawPostback>,
     pub referral: Option<RawReferral>,
+    pub pass_thread_control: Option<RawHandover>,
+    pub take_thread_control: Option<RawHandover>,
+    pub request_thread_control: Option<RawHandover>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +156,19 @@ pub(crate) struct RawReferral {
     pub source: String,
     #[serde(rename = "type")]
     pub kind: Option<String>,
+}
+
+/// `pass_thread_control` / `take_thread_control` {`previous_owner_app_id`, `new_owner_app_id`, `metadata`}, or
+/// `request_thread_control` {`requested_owner_app_id`, `metadata`}. App ids come as strings or numbers.
+#[derive(Deserialize)]
+pub(crate) struct RawHandover {
+    #[serde(default, deserialize_with = "opt_id")]
+    pub previous_owner_app_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub new_owner_app_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub requested_owner_app_id: Option<String>,
+    pub metadata: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -93,25 +93,37 @@ macro_rules! mirror {
 /// with the adapter's generated module of each interface.
 #[macro_export]
 macro_rules! wit_mappings {
-    (types = $t:path, http = $h:path, storage = $s:path, inbound = $i:path, outbound = $o:path, expiry = $e:path $(,)?) => {
+    (
+        types = $t:path, http = $h:path, storage = $s:path, inbound = $i:path, outbound = $o:path, expiry = $e:path,
+        messenger_profile = $p:path $(,)?
+    ) => {
         const _: () = {
             use $crate::mirror;
             use $crate::{accounts, events as ev, expiry as ex, graph, inbound as inb, outbound as out, ports, settings};
+            use $crate::messenger_profile as prof;
             use $t as t;
             use $h as h;
             use $s as s;
             use $i as i;
             use $o as o;
             use $e as e;
+            use $p as p;
 
             mirror!(record $crate::ConnectorError, t::ErrorInfo { code, message });
             mirror!(record graph::GraphError, t::GraphError { code, subcode, is_transient, http_status });
 
-            mirror!(record ev::InboxEvent, t::InboxEvent { account_id, kind, customer });
+            mirror!(record ev::InboxEvent, t::InboxEvent { account_id, kind, customer, standby });
             mirror!(variant ev::EventKind, t::EventKind {
                 CustomerMessage(_), Echo(_), Reaction(_), MessageDeleted(_), MessageEdited(_), Read(_), Postback(_),
-                Referral(_), Skipped(_),
+                Referral(_), Skipped(_), Handover(_),
             } units {});
+            mirror!(record ev::Handover, t::Handover {
+                customer_id, timestamp, action, owner_app_id, previous_owner_app_id, requested_owner_app_id, metadata,
+            });
+            mirror!(enum ev::HandoverAction, t::HandoverAction { Pass, Take, Request });
+            mirror!(variant out::Button, t::Button { WebUrl(_), Postback(_) } units {});
+            mirror!(record out::LinkButton, t::LinkButton { title, url });
+            mirror!(record out::PostbackButton, t::PostbackButton { title, payload });
             mirror!(record ev::Message, t::Message {
                 message_id, customer_id, timestamp, text, attachments, story, reply_to, quick_reply,
             });
@@ -152,15 +164,29 @@ macro_rules! wit_mappings {
 
             mirror!(record out::Reply, o::Reply {
                 account_id, customer_id, now, author, last_customer_message_at, human_agent_tag, text, attachments,
+                quick_replies, cards, sender_action, reaction, thread_control,
             });
             mirror!(enum out::Author, o::Author { Agent, Bot });
-            mirror!(record out::OutgoingAttachment, o::OutgoingAttachment { url, mime_type, size_bytes });
+            mirror!(record out::OutgoingAttachment, o::OutgoingAttachment { url, mime_type, size_bytes, attachment_id });
+            mirror!(record out::QuickReply, o::QuickReply { title, payload });
+            mirror!(record out::Card, o::Card { title, subtitle, image_url, default_url, buttons });
+            mirror!(enum out::SenderAction, o::SenderAction { TypingOn, TypingOff, MarkSeen });
+            mirror!(record out::ReactionRequest, o::ReactionRequest { message_id, emoji, remove });
+            mirror!(enum out::ThreadAction, o::ThreadAction { Pass, Take, Request });
+            mirror!(record out::ThreadControl, o::ThreadControl { action, target_app_id, metadata });
             mirror!(record out::SendPlan, o::SendPlan { account_id, customer_id, messages, tag, window_closes_at });
-            mirror!(variant out::PlannedMessage, o::PlannedMessage { Text(_), Attachment(_) } units {});
+            mirror!(variant out::PlannedMessage, o::PlannedMessage {
+                Text(_), Attachment(_), ReusedAttachment(_), TextWithQuickReplies(_), Cards(_), SenderAction(_),
+                Reaction(_), ThreadControl(_),
+            } units {});
             mirror!(record out::PlannedAttachment, o::PlannedAttachment { url } renamed { kind => type_ });
+            mirror!(record out::ReusedAttachment, o::ReusedAttachment { attachment_id } renamed { kind => type_ });
+            mirror!(record out::TextWithQuickReplies, o::TextWithQuickReplies { text, quick_replies });
             mirror!(enum out::MediaType, o::MediaType { Image, Video, Audio, File });
             mirror!(enum out::MessageTag, o::MessageTag { HumanAgent });
-            mirror!(variant out::DeliveryStatus, o::DeliveryStatus { Sent(_), Failed(_) } units { NotAttempted });
+            mirror!(variant out::DeliveryStatus, o::DeliveryStatus { Sent(_), Failed(_), SentAttachment(_) }
+                units { NotAttempted, Done });
+            mirror!(record out::SentAttachment, o::SentAttachment { message_id, attachment_id });
             mirror!(record out::SendError, o::SendError { error, retry, graph });
             mirror!(enum out::Retry, o::Retry { Now, Later, Never, Reauthorize });
 
@@ -176,6 +202,12 @@ macro_rules! wit_mappings {
             mirror!(record accounts::AccountInfo, e::AccountInfo {
                 account_id, username, login, linked_at, token_expires_at, representative, last_error, last_error_at,
             });
+
+            mirror!(record prof::IceBreaker, p::IceBreaker { question, payload });
+            mirror!(record prof::LocalizedIceBreakers, p::LocalizedIceBreakers { locale, questions });
+            mirror!(record prof::LocalizedMenu, p::LocalizedMenu { locale, items });
+            mirror!(enum prof::ProfileField, p::ProfileField { IceBreakers, PersistentMenu });
+            mirror!(variant prof::ProfileSetting, p::ProfileSetting { IceBreakers(_), PersistentMenu(_) } units {});
         };
     };
 }

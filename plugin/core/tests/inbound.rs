@@ -84,3 +84,97 @@ fn echo_of_a_message_this_connector_sent_is_skipped() {
     let events = run(&body, &storage).unwrap();
     assert!(matches!(&events[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::OwnSendEcho), "{events:?}");
 }
+
+#[test]
+fn handover_items_say_which_app_holds_the_thread_and_standby_messages_arrive_marked() {
+    let item = |key: &str, value: serde_json::Value, at: u64| {
+        serde_json::json!({"sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"},
+            "timestamp": at, key: value})
+    };
+    let pass = item(
+        "pass_thread_control",
+        serde_json::json!({"previous_owner_app_id": 1217981644879628u64,
+        "new_owner_app_id": "263902037430900", "metadata": "to the helpdesk"}),
+        1,
+    );
+    let request = item("request_thread_control", serde_json::json!({"requested_owner_app_id": "263902037430900"}), 2);
+    let take =
+        item("take_thread_control", serde_json::json!({"previous_owner_app_id": "1", "new_owner_app_id": "2"}), 3);
+    let standby = item("message", serde_json::json!({"mid": "m-standby", "text": "hello?"}), 4);
+    let body = serde_json::json!({"object": "instagram", "entry": [
+        {"id": "17841400000000001", "time": 1, "messaging": [pass], "standby": [standby]},
+        {"id": "17841400000000001", "time": 1, "changes": [{"field": "messaging_handover", "value": request},
+            {"field": "comments", "value": {"id": "c1"}}, {"field": "messaging_handover", "value": take}]}]});
+    let storage = MemoryStorage::default();
+    let events = run(body.to_string().as_bytes(), &storage).unwrap();
+    let printed: Vec<serde_json::Value> = events.iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    let picked = |e: &serde_json::Value| {
+        let keys = [
+            "kind",
+            "action",
+            "owner-app-id",
+            "previous-owner-app-id",
+            "requested-owner-app-id",
+            "metadata",
+            "standby",
+        ];
+        keys.iter().map(|k| e.get(*k).cloned().unwrap_or(serde_json::Value::Null)).collect::<Vec<_>>()
+    };
+    let null = serde_json::Value::Null;
+    let s = |v: &str| serde_json::Value::String(v.into());
+    assert_eq!(
+        printed.iter().map(picked).collect::<Vec<_>>(),
+        [
+            vec![
+                s("handover"),
+                s("pass"),
+                s("263902037430900"),
+                s("1217981644879628"),
+                null.clone(),
+                s("to the helpdesk"),
+                null.clone()
+            ],
+            vec![
+                s("customer-message"),
+                null.clone(),
+                null.clone(),
+                null.clone(),
+                null.clone(),
+                null.clone(),
+                true.into()
+            ],
+            vec![s("skipped"), null.clone(), null.clone(), null.clone(), null.clone(), null.clone(), null.clone()],
+            vec![
+                s("handover"),
+                s("request"),
+                null.clone(),
+                null.clone(),
+                s("263902037430900"),
+                null.clone(),
+                null.clone()
+            ],
+            vec![s("handover"), s("take"), s("2"), s("1"), null.clone(), null.clone(), null.clone()],
+        ],
+        "a standby message is delivered, marked; handovers come as items and as changes (a comment beside them is \
+         skipped); a request moves no owner"
+    );
+    assert_eq!(printed[0]["customer-id"], "1098765432100001");
+    let again = run(body.to_string().as_bytes(), &storage).unwrap();
+    let reasons: Vec<_> = again
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Skipped(s) => s.reason,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    use SkipReason::{Duplicate, Unsupported};
+    assert_eq!(reasons, [Duplicate, Duplicate, Unsupported, Duplicate, Duplicate], "a redelivery adds nothing");
+}
+
+#[test]
+fn an_entry_of_comments_alone_is_still_one_skipped_event() {
+    let body = br#"{"object":"instagram","entry":[{"id":"17841400000000001","time":1,"changes":[{"field":"comments","value":{"id":"c1"}}]},{"id":"17841400000000001","time":1,"changes":"not a list"}]}"#;
+    let events = run(body, &MemoryStorage::default()).unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::Unsupported)));
+}

@@ -20,7 +20,7 @@ fn reply(author: Author, age_ms: u64, tag_allowed: bool) -> Reply {
         last_customer_message_at: LAST,
         human_agent_tag: tag_allowed,
         text: Some("Thanks!".into()),
-        attachments: vec![],
+        ..Default::default()
     }
 }
 
@@ -60,8 +60,12 @@ fn the_plan_says_when_the_window_closes_and_closed_errors_say_when_it_closed() {
 }
 
 fn with_attachment(mime: &str, size: u64) -> Reply {
-    let attachment =
-        OutgoingAttachment { url: "https://cdn.example.com/a".into(), mime_type: mime.into(), size_bytes: size };
+    let attachment = OutgoingAttachment {
+        url: "https://cdn.example.com/a".into(),
+        mime_type: mime.into(),
+        size_bytes: size,
+        attachment_id: None,
+    };
     Reply { text: None, attachments: vec![attachment], ..reply(Author::Agent, 0, false) }
 }
 
@@ -94,7 +98,12 @@ fn attachments_follow_the_product_rules() {
 fn every_problem_is_reported_at_once() {
     let mut r = with_attachment("image/gif", 9_000_000);
     r.text = Some("   ".into());
-    r.attachments.push(OutgoingAttachment { url: "ftp://x".into(), mime_type: "image/png".into(), size_bytes: 1 });
+    r.attachments.push(OutgoingAttachment {
+        url: "ftp://x".into(),
+        mime_type: "image/png".into(),
+        size_bytes: 1,
+        ..Default::default()
+    });
     r.now = LAST + 8 * DAY_MS;
     r.author = Author::Bot;
     assert_eq!(codes_of(&r), [codes::WINDOW_CLOSED, codes::UNSUPPORTED_IMAGE_TYPE, codes::INVALID_ATTACHMENT_URL]);

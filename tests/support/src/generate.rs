@@ -1,5 +1,5 @@
-//! Well-formed webhook deliveries, generated: any mix of kinds, batches over several entries, any text. Each
-//! generated item says what event it must become.
+//! Well-formed webhook deliveries, generated: any mix of kinds, batches over several entries (some in `standby`,
+//! as another app's conversations arrive), any text. Each generated item says what event it must become.
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -11,6 +11,8 @@ pub struct Expected {
     pub kind: &'static str,
     pub message_id: Option<String>,
     pub text: Option<String>,
+    /// The item came in the entry's `standby` list: the event must say so.
+    pub standby: bool,
 }
 
 /// A delivery: its body (in either encoding) and the events it must give, in order.
@@ -32,6 +34,8 @@ enum Kind {
     Referral,
     Edit(String),
     Unsend,
+    /// A change of thread control, with its metadata.
+    Handover(String),
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
@@ -49,22 +53,26 @@ fn kind() -> impl Strategy<Value = Kind> {
         1 => Just(Kind::Referral),
         1 => text().prop_map(Kind::Edit),
         1 => Just(Kind::Unsend),
+        1 => text().prop_map(Kind::Handover),
     ]
 }
 
 /// Deliveries of 1 to 3 entries with 1 to 5 items each. `nonce` keeps ids and times apart between cases that share
 /// a store.
 pub fn delivery() -> impl Strategy<Value = Generated> {
-    let entry = (0..2usize, proptest::collection::vec((kind(), 0..3usize), 1..6));
+    let entry = (0..2usize, proptest::bool::weighted(0.2), proptest::collection::vec((kind(), 0..3usize), 1..6));
     (proptest::collection::vec(entry, 1..4), any::<u32>(), any::<bool>())
         .prop_map(|(entries, nonce, escaped)| build(&entries, nonce, escaped))
 }
 
-fn build(entries: &[(usize, Vec<(Kind, usize)>)], nonce: u32, escaped: bool) -> Generated {
+/// One entry: its account's index, whether its items come in `standby`, and each item with its customer's index.
+type Entry = (usize, bool, Vec<(Kind, usize)>);
+
+fn build(entries: &[Entry], nonce: u32, escaped: bool) -> Generated {
     let mut expected = Vec::new();
     let mut json_entries = Vec::new();
     let mut serial = 0u64;
-    for (account_index, items) in entries {
+    for (account_index, standby, items) in entries {
         let account = format!("1784140000000000{}", account_index + 1);
         let mut messaging = Vec::new();
         for (kind, customer_index) in items {
@@ -74,9 +82,16 @@ fn build(entries: &[(usize, Vec<(Kind, usize)>)], nonce: u32, escaped: bool) -> 
             let at = 1_794_474_843_512u64 + u64::from(nonce) * 1_000 + serial;
             let (item, kind_name, message_id, text) = item(kind, &account, &customer, &mid, at);
             messaging.push(item);
-            expected.push(Expected { account_id: account.clone(), kind: kind_name, message_id, text });
+            expected.push(Expected {
+                account_id: account.clone(),
+                kind: kind_name,
+                message_id,
+                text,
+                standby: *standby,
+            });
         }
-        json_entries.push(json!({"time": 1_794_474_843_903u64, "id": account, "messaging": messaging}));
+        let list = if *standby { "standby" } else { "messaging" };
+        json_entries.push(json!({"time": 1_794_474_843_903u64, "id": account, list: messaging}));
     }
     let body = serde_json::to_string(&json!({"object": "instagram", "entry": json_entries})).unwrap();
     let body = if escaped { escape_like_meta(&body) } else { body };
@@ -148,6 +163,11 @@ fn item(
         ),
         Kind::Unsend => {
             (from(json!({"message": {"mid": target, "is_deleted": true}})), "message-deleted", Some(target), None)
+        }
+        Kind::Handover(metadata) => {
+            let control =
+                json!({"previous_owner_app_id": "263902037430900", "new_owner_app_id": at, "metadata": metadata});
+            (from(json!({"pass_thread_control": control})), "handover", None, None)
         }
     }
 }

@@ -1,11 +1,13 @@
-//! What the end-to-end tests share: the public fixtures and signed bodies, a fake Graph API on a loopback port, a
-//! harness wired to both, throwaway PostgreSQL servers (`pg`), free ports, an HTTP client, and the built
-//! components' paths as constants.
+//! What the end-to-end tests share: the public fixtures and signed bodies, a fake Graph API on a loopback port (and
+//! its answers to replies and profile settings), reviewed goldens, a harness wired to both, throwaway PostgreSQL
+//! servers (`pg`), free ports, an HTTP client, and the built components' paths as constants.
 
 pub mod generate;
+mod messaging;
 pub mod pg;
 pub mod raw;
 
+pub use messaging::{REUSABLE_ATTACHMENT_ID, assert_golden};
 pub use pg::free_port;
 
 use messenger_core::inbound::{Delivery, TranslateOptions};
@@ -153,6 +155,13 @@ pub fn text_delivery(mid: &str, i: usize, text: &str) -> Vec<u8> {
         "sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"}, "timestamp": 1_794_474_843_512u64 + i as u64,
         "message": {"mid": mid, "text": text}}]}]});
     serde_json::to_vec(&body).unwrap()
+}
+
+/// Runs the CLI in process with `args` (after the program's name): its stdout as JSON, and its exit code.
+pub fn run_cli(args: &[&str]) -> (serde_json::Value, u8) {
+    let (stdout, code) =
+        messenger_harness::commands::run_args(std::iter::once("messenger-harness").chain(args.iter().copied()));
+    (serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}")), code)
 }
 
 /// A webhook body, byte for byte.

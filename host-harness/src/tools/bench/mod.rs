@@ -16,7 +16,6 @@ use crate::runtime::{Runtime, State};
 use crate::store::{Database, Namespace};
 use anyhow::Result;
 use messenger_core::inbound::{Delivery, TranslateOptions};
-use messenger_core::outbound::{Author, Reply};
 use messenger_core::ports::NoNetwork;
 use messenger_core::wire::Mirror;
 use payload::split_text;
@@ -118,28 +117,20 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         json!({"text": round3(ratios[0]), "batch": round3(ratios[1]), "korean": round3(ratios[2])}),
     );
 
-    let reply: wit_outbound::Reply = Reply {
-        account_id: "17841400000000001".into(),
-        customer_id: "1098765432100001".into(),
-        now: 1_794_477_600_000,
-        author: Author::Agent,
-        last_customer_message_at: 1_794_477_000_000,
-        human_agent_tag: true,
-        text: Some(split_text()),
-        attachments: vec![],
-    }
-    .mirror();
-    put(
-        &mut out,
-        "outbound_split_us",
-        measure(rounds, iters / 4, 1e6, |_| {
+    // Validation through the component: a long text to split, and a carousel of 10 cards at their limits.
+    for (key, reply) in
+        [("outbound_split_us", payload::reply(Some(split_text()), 0)), ("validate_card10_us", payload::reply(None, 10))]
+    {
+        let reply: wit_outbound::Reply = reply.mirror();
+        let stat = measure(rounds, iters / 4, 1e6, |_| {
             instance
                 .helpdesk_messenger_connector_outbound()
                 .call_validate(&mut store, &reply)
                 .expect("no trap")
                 .expect("valid");
-        }),
-    );
+        });
+        put(&mut out, key, stat);
+    }
     drop((store, instance));
 
     // End to end per delivery: a fresh pooled instance, the translation, the storage transaction.

@@ -1,5 +1,6 @@
-//! The benchmark's inputs: signed deliveries of each kind, and a long reply to split.
+//! The benchmark's inputs: signed deliveries of each kind, a long reply to split, and a reply of many cards.
 
+use messenger_core::outbound::{Author, Button, Card, LinkButton, PostbackButton, Reply};
 use serde_json::{Value, json};
 
 /// The app secret the benchmark signs its deliveries with.
@@ -19,6 +20,32 @@ pub fn payload(kind: &str, n: usize) -> (Vec<(String, String)>, Vec<u8>) {
     let body = json!({"object": "instagram", "entry": [{"time": 1_794_474_843_903u64, "id": "17841400000000001", "messaging": items}]});
     let body = serde_json::to_vec(&body).expect("a payload serializes");
     (vec![("x-hub-signature-256".into(), messenger_core::signature::sign(SECRET.as_bytes(), &body))], body)
+}
+
+/// An agent's reply to validate, inside the window: a long text to split, or `cards` full cards.
+pub(super) fn reply(text: Option<String>, cards: usize) -> Reply {
+    let card = |n: usize| Card {
+        title: format!("Oversized wool coat, beige {n} 🧥"),
+        subtitle: Some("울 코트 · size M · ₩189,000".into()),
+        image_url: Some(format!("https://cdn.example.com/coats/{n}.png")),
+        default_url: Some(format!("https://shop.example.com/coats/{n}")),
+        buttons: vec![
+            Button::WebUrl(LinkButton { title: "View".into(), url: format!("https://shop.example.com/coats/{n}") }),
+            Button::Postback(PostbackButton { title: "Reserve".into(), payload: format!("RESERVE_{n}") }),
+            Button::Postback(PostbackButton { title: "Ask an agent".into(), payload: "AGENT".into() }),
+        ],
+    };
+    Reply {
+        account_id: "17841400000000001".into(),
+        customer_id: "1098765432100001".into(),
+        now: 1_794_477_600_000,
+        author: Author::Agent,
+        last_customer_message_at: 1_794_477_000_000,
+        human_agent_tag: true,
+        text,
+        cards: (0..cards).map(card).collect(),
+        ..Reply::default()
+    }
 }
 
 pub(super) fn split_text() -> String {

@@ -1,6 +1,7 @@
-//! DESIGN.md's REQUEST JSON, as the `outbound` command and `POST /api/messages` read it.
+//! DESIGN.md's REQUEST JSON, as the `outbound` command and `POST /api/messages` read it, with the kinds beyond
+//! text and attachments (quick replies, cards, a sender action, a reaction, a thread control).
 
-use super::{Author, OutgoingAttachment, Reply};
+use super::{Author, Card, OutgoingAttachment, QuickReply, ReactionRequest, Reply, SenderAction, ThreadControl};
 use crate::error::{ConnectorError, codes};
 use crate::time::{TimestampMs, parse_rfc3339};
 use serde::Deserialize;
@@ -30,19 +31,50 @@ pub struct ReplyRequest {
     text: Option<String>,
     #[serde(default)]
     attachments: Vec<ReplyAttachment>,
+    /// Tappable answers under the text (text only).
+    #[serde(default)]
+    quick_replies: Vec<QuickReply>,
+    /// Cards, sent as one generic template.
+    #[serde(default)]
+    cards: Vec<Card>,
+    /// `typing-on`, `typing-off` or `mark-seen`, alone in a request.
+    sender_action: Option<SenderAction>,
+    /// A reaction to (or its removal from) a customer's message, alone in a request.
+    reaction: Option<ReactionRequest>,
+    /// Pass, take or request thread control (the handover protocol), alone in a request.
+    thread_control: Option<ThreadControl>,
 }
 
-/// An attachment of a reply, by its public link.
+/// An attachment of a reply: `{"url","mime-type","size-bytes"}`, or `{"attachment-id","mime-type"}` for media Meta
+/// kept from an earlier send.
 #[derive(Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct ReplyAttachment {
     /// A public `https` link; Meta downloads the file from it.
-    url: String,
+    url: Option<String>,
     /// Decides what is sent: an image, a video, audio or a file.
     mime_type: String,
-    /// Checked against Instagram's limits (8 MB for an image, 25 MB otherwise).
-    size_bytes: u64,
+    /// Checked against Instagram's limits (8 MB for an image, 25 MB otherwise); with `url`.
+    size_bytes: Option<u64>,
+    /// The id of media Meta kept from an earlier send (the send report's `attachment-id`).
+    attachment_id: Option<String>,
+}
+
+impl ReplyAttachment {
+    fn into_outgoing(self) -> Result<OutgoingAttachment, String> {
+        let ReplyAttachment { url, mime_type, size_bytes, attachment_id } = self;
+        match (&url, size_bytes, &attachment_id) {
+            (Some(_), None, None) => Err("an attachment with a `url` needs its `size-bytes`".into()),
+            (None, _, None) => Err("an attachment needs a `url` (with `size-bytes`) or an `attachment-id`".into()),
+            _ => Ok(OutgoingAttachment {
+                url: url.unwrap_or_default(),
+                mime_type,
+                size_bytes: size_bytes.unwrap_or_default(),
+                attachment_id,
+            }),
+        }
+    }
 }
 
 /// `author`'s schema: a string of two values (read by hand, to refuse anything else with its own message).
@@ -123,6 +155,12 @@ fn into_reply(
         "bot" => Author::Bot,
         other => return Err(invalid(format!("author is \"agent\" or \"bot\", not {other:?}"))),
     };
+    let attachments = request
+        .attachments
+        .into_iter()
+        .map(ReplyAttachment::into_outgoing)
+        .collect::<Result<_, _>>()
+        .map_err(|why| invalid(format!("the request is not the outbound JSON: {why}")))?;
     Ok(Reply {
         now,
         last_customer_message_at,
@@ -131,10 +169,11 @@ fn into_reply(
         author,
         human_agent_tag: request.human_agent_tag,
         text: request.text,
-        attachments: request
-            .attachments
-            .into_iter()
-            .map(|a| OutgoingAttachment { url: a.url, mime_type: a.mime_type, size_bytes: a.size_bytes })
-            .collect(),
+        attachments,
+        quick_replies: request.quick_replies,
+        cards: request.cards,
+        sender_action: request.sender_action,
+        reaction: request.reaction,
+        thread_control: request.thread_control,
     })
 }

@@ -1,16 +1,16 @@
-//! Sending a plan: one Graph Send API request per message, in order, stopping at the first failure so order is
-//! kept. Each sent id is recorded so that its echo is recognised, and every failure is sorted for the retry.
+//! Sending a plan: one Graph request per message, in order, stopping at the first failure so order is kept. Each
+//! takes one from the account's send budget for its class first. Each sent id is recorded so that its echo is
+//! recognised, and every failure is sorted for the retry.
 
-use super::{MessageTag, PlannedMessage, SendPlan, budget};
+use super::budget::{self, RateClass};
+use super::call::authorized;
+use super::{PlannedMessage, SendPlan, graph_call};
 use crate::error::ConnectorError;
-use crate::graph::{self, GraphError};
+use crate::graph::GraphError;
 use crate::keys;
-use crate::ports::{Http, HttpError, HttpRequest, Method, Storage};
+use crate::ports::{Http, Method, Storage};
 use crate::time::TimestampMs;
-use serde_json::json;
-
-/// A send may take longer than a profile lookup: Meta downloads attachments before it answers.
-pub const SEND_TIMEOUT_MS: u32 = 10_000;
+use serde_json::Value;
 
 /// When a failed message may be tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -34,18 +34,36 @@ pub struct SendError {
 }
 
 impl SendError {
-    fn new(code: &str, message: impl Into<String>, retry: Retry) -> Self {
+    pub(crate) fn new(code: &str, message: impl Into<String>, retry: Retry) -> Self {
         Self { error: ConnectorError::new(code, message), retry, graph: None }
     }
 }
 
-/// What became of one message. Serialized as a report entry: `{"status":"sent","message-id":...}`,
-/// `{"status":"failed","error":...,"retry":...,"graph"?:...}` or `{"status":"not-attempted"}`.
+/// An attachment sent by its link that Meta kept: the message, and the id to send the media again by.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SentAttachment {
+    pub message_id: String,
+    pub attachment_id: String,
+}
+
+/// What became of one message. Serialized as a report entry: `{"status":"sent","message-id":...}` (plus
+/// `attachment-id` for media Meta kept), `{"status":"done"}` for an action, `{"status":"failed","error":...,
+/// "retry":...,"graph"?:...}` or `{"status":"not-attempted"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryStatus {
     Sent(String),
+    SentAttachment(SentAttachment),
+    Done,
     Failed(SendError),
     NotAttempted,
+}
+
+impl DeliveryStatus {
+    /// Whether Graph accepted it.
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Self::Sent(_) | Self::SentAttachment(_) | Self::Done)
+    }
 }
 
 impl serde::Serialize for DeliveryStatus {
@@ -57,6 +75,12 @@ impl serde::Serialize for DeliveryStatus {
                 map.serialize_entry("status", "sent")?;
                 map.serialize_entry("message-id", mid)?;
             }
+            Self::SentAttachment(sent) => {
+                map.serialize_entry("status", "sent")?;
+                map.serialize_entry("message-id", &sent.message_id)?;
+                map.serialize_entry("attachment-id", &sent.attachment_id)?;
+            }
+            Self::Done => map.serialize_entry("status", "done")?,
             Self::NotAttempted => map.serialize_entry("status", "not-attempted")?,
             Self::Failed(failure) => {
                 map.serialize_entry("status", "failed")?;
@@ -75,15 +99,19 @@ impl serde::Serialize for DeliveryStatus {
 /// it only describes.
 #[cfg(feature = "openapi")]
 #[derive(utoipa::ToSchema)]
-#[schema(description = "What became of one message: sent, failed (why, and whether to retry), or not attempted.")]
+#[schema(description = "What became of one message: sent, done, failed (why, and whether to retry), or not attempted.")]
 #[serde(tag = "status", rename_all = "kebab-case")]
 #[expect(dead_code, reason = "a schema twin: only its derived schema is used")]
 enum DeliveryStatusSchema {
-    /// Graph accepted it, under this message id.
+    /// Graph accepted it, under this message id (and, for media Meta kept, the id to send it again by).
     Sent {
         #[serde(rename = "message-id")]
         message_id: String,
+        #[serde(rename = "attachment-id")]
+        attachment_id: Option<String>,
     },
+    /// Graph carried out an action (a sender action, a reaction, a change of thread control).
+    Done,
     /// Graph refused it, or it could not be sent; nothing after it in the reply was sent.
     Failed(SendError),
     /// An earlier message of the reply failed: this one was not tried.
@@ -123,10 +151,7 @@ pub fn send(
     for message in &plan.messages {
         let status = match statuses.last() {
             Some(DeliveryStatus::Failed(_) | DeliveryStatus::NotAttempted) => DeliveryStatus::NotAttempted,
-            _ => match send_one(plan, message, now, storage, http) {
-                Ok(mid) => DeliveryStatus::Sent(mid),
-                Err(error) => DeliveryStatus::Failed(error),
-            },
+            _ => send_one(plan, message, now, storage, http).unwrap_or_else(DeliveryStatus::Failed),
         };
         statuses.push(status);
     }
@@ -139,103 +164,41 @@ fn send_one(
     now: TimestampMs,
     storage: &impl Storage,
     http: &impl Http,
-) -> Result<String, SendError> {
-    let storage_failed =
-        |e| SendError::new("storage-unavailable", format!("storage failed before sending: {e:?}"), Retry::Later);
-    let media = matches!(message, PlannedMessage::Attachment(_));
-    if !budget::take(storage, &plan.account_id, media, now).map_err(storage_failed)? {
+) -> Result<DeliveryStatus, SendError> {
+    let taken = budget::take(storage, &plan.account_id, RateClass::of(message), now).map_err(|e| {
+        SendError::new("storage-unavailable", format!("storage failed before sending: {e:?}"), Retry::Later)
+    })?;
+    if !taken {
         return Err(SendError::new(
             "send-budget-exhausted",
             "this account's send budget is used up for now; retry shortly",
             Retry::Later,
         ));
     }
-    let Some(token) = graph::access_token(storage, &plan.account_id).map_err(storage_failed)? else {
-        return Err(SendError::new(
-            "no-access-token",
-            "the account has no access token; link (authorize) it first",
-            Retry::Reauthorize,
-        ));
-    };
-    let request = HttpRequest {
-        method: Method::Post,
-        url: format!("{}/me/messages", graph::base_url(storage, &plan.account_id).map_err(storage_failed)?),
-        headers: vec![
-            ("authorization".into(), format!("Bearer {token}")),
-            ("content-type".into(), "application/json".into()),
-        ],
-        body: request_body(plan, message),
-        timeout_ms: Some(SEND_TIMEOUT_MS),
-    };
-    let response = http.send(&request).map_err(transport_error)?;
-    if response.status == 200 {
-        let sent: Option<String> = serde_json::from_slice::<serde_json::Value>(&response.body)
-            .ok()
-            .and_then(|body| body.get("message_id")?.as_str().map(str::to_owned));
-        let Some(mid) = sent else {
-            // Graph took the request but named no message: sending again could duplicate it.
+    let call = graph_call(plan, message);
+    let answer = authorized(storage, http, &plan.account_id, Method::Post, &call.path, Some(&call.body), now)?;
+    if !message.makes_message() {
+        // Sender actions and reactions answer `{"recipient_id"}`, thread control `{"success":true}`.
+        if answer.get("success").and_then(Value::as_bool) == Some(false) {
             return Err(SendError::new(
                 "unexpected-response",
-                "Instagram answered 200 without a message id",
+                "Instagram answered 200 with success false",
                 Retry::Never,
             ));
-        };
-        // Recorded so that the echo of this message is skipped. A failure here only costs a visible echo.
-        let _ = storage.set(&keys::seen_message(&mid), keys::SEEN_SENT);
-        return Ok(mid);
+        }
+        return Ok(DeliveryStatus::Done);
     }
-    let Some(graph_error) = GraphError::parse(response.status, &response.body) else {
-        let retry = if response.status >= 500 || response.status == 429 { Retry::Later } else { Retry::Never };
-        return Err(SendError::new(
-            "graph-unavailable",
-            format!("Instagram answered HTTP {} without an error body", response.status),
-            retry,
-        ));
+    let text_field = |name: &str| answer.get(name).and_then(Value::as_str).map(str::to_owned);
+    let Some(mid) = text_field("message_id") else {
+        // Graph took the request but named no message: sending again could duplicate it.
+        return Err(SendError::new("unexpected-response", "Instagram answered 200 without a message id", Retry::Never));
     };
-    let verdict = graph::classify(&graph_error);
-    if verdict.breaks_link {
-        let record = json!({"code": graph_error.code, "subcode": graph_error.subcode, "at": now});
-        let _ = storage.set(&keys::link_error(&plan.account_id), record.to_string().as_bytes());
-    }
-    Err(SendError {
-        error: ConnectorError::new(verdict.code, verdict.explanation),
-        retry: verdict.retry,
-        graph: Some(graph_error),
+    // Recorded so that the echo of this message is skipped. A failure here only costs a visible echo.
+    let _ = storage.set(&keys::seen_message(&mid), keys::SEEN_SENT);
+    Ok(match text_field("attachment_id") {
+        Some(attachment_id) if matches!(message, PlannedMessage::Attachment(_)) => {
+            DeliveryStatus::SentAttachment(SentAttachment { message_id: mid, attachment_id })
+        }
+        _ => DeliveryStatus::Sent(mid),
     })
-}
-
-fn request_body(plan: &SendPlan, message: &PlannedMessage) -> Vec<u8> {
-    let content = match message {
-        PlannedMessage::Text(text) => json!({"text": text}),
-        PlannedMessage::Attachment(attachment) => {
-            json!({"attachment": {"type": attachment.kind.as_str(), "payload": {"url": attachment.url}}})
-        }
-    };
-    let mut body = json!({"recipient": {"id": plan.customer_id}, "message": content});
-    match plan.tag {
-        Some(MessageTag::HumanAgent) => {
-            body["messaging_type"] = json!("MESSAGE_TAG");
-            body["tag"] = json!("HUMAN_AGENT");
-        }
-        None => body["messaging_type"] = json!("RESPONSE"),
-    }
-    serde_json::to_vec(&body).expect("a send body always serializes")
-}
-
-fn transport_error(error: HttpError) -> SendError {
-    match error {
-        HttpError::Timeout => SendError::new("graph-timeout", "Instagram did not answer in time", Retry::Later),
-        HttpError::Connection(why) => {
-            SendError::new("graph-unreachable", format!("could not reach Instagram: {why}"), Retry::Later)
-        }
-        HttpError::TooLarge(_) => {
-            SendError::new("graph-unavailable", "Instagram's answer was larger than allowed", Retry::Later)
-        }
-        HttpError::Denied(why) => {
-            SendError::new("egress-denied", format!("the host refused the request: {why}"), Retry::Never)
-        }
-        HttpError::InvalidRequest(why) => {
-            SendError::new("invalid-request", format!("the request was invalid: {why}"), Retry::Never)
-        }
-    }
 }

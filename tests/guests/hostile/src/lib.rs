@@ -14,7 +14,7 @@ mod wit {
     wit_bindgen::generate!({ world: "messenger-connector", path: "../../../wit" });
 }
 
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
+use wit::exports::helpdesk::messenger_connector::{expiry, inbound, messenger_profile, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 struct Hostile;
@@ -129,6 +129,18 @@ impl expiry::Guest for Hostile {
         Err(report("hostile", String::new()))
     }
     fn list_accounts() -> Result<Vec<expiry::AccountInfo>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+}
+
+impl messenger_profile::Guest for Hostile {
+    fn get(_: String, _: messenger_profile::ProfileField, _: u64) -> Result<messenger_profile::ProfileSetting, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn set(_: String, _: messenger_profile::ProfileSetting, _: u64) -> Result<(), Vec<types::ErrorInfo>> {
+        Err(vec![])
+    }
+    fn delete(_: String, _: messenger_profile::ProfileField, _: u64) -> Result<(), types::ErrorInfo> {
         Err(report("hostile", String::new()))
     }
 }
