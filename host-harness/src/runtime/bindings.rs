@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
 });
 
-pub use exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
+pub use exports::helpdesk::messenger_connector::{expiry, inbound, linking, outbound};
 pub use helpdesk::messenger_connector::{http, storage, types};
 
 messenger_core::wit_mappings!(
@@ -18,3 +18,4 @@ messenger_core::wit_mappings!(
     outbound = crate::runtime::bindings::outbound,
     expiry = crate::runtime::bindings::expiry,
 );
+messenger_core::linking_wit_mappings!(linking = crate::runtime::bindings::linking);
