@@ -2,7 +2,9 @@
 //! harness wired to both, throwaway PostgreSQL servers (`pg`), free ports, an HTTP client, and the built
 //! components' paths as constants.
 
+pub mod console;
 pub mod generate;
+pub mod meta;
 pub mod pg;
 pub mod raw;
 

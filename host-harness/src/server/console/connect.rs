@@ -18,8 +18,8 @@ use messenger_core::graph::API_VERSION;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How long a link attempt may take, from the redirect to Meta to the callback.
-const ATTEMPT_MS: u64 = 10 * 60_000;
+/// How long a link attempt may take, from the redirect to Meta to the callback, unless configured.
+pub(super) const ATTEMPT_MS: u64 = 10 * 60_000;
 /// How long the accounts a login reached wait to be selected.
 const PICK_MS: u64 = 30 * 60_000;
 
@@ -107,8 +107,8 @@ async fn start(
     let account = query.get("account").filter(|a| messenger_core::keys::is_valid_id(a)).map(str::to_owned);
     let attempt =
         Attempt { session: person.session.id.clone(), channel: scoped.namespace.channel().to_owned(), login, account };
-    let records = Records::new(app.harness.database(), "state");
-    let stored = tokio::task::spawn_blocking(move || records.put(now_ms() + ATTEMPT_MS, &attempt)).await;
+    let (records, attempt_ms) = (Records::new(app.harness.database(), "state"), app.console.attempt_ms);
+    let stored = tokio::task::spawn_blocking(move || records.put(now_ms() + attempt_ms, &attempt)).await;
     let reference = match stored {
         Ok(Ok(reference)) => reference,
         _ => return super::failed(&app, lang, "storing a link attempt"),

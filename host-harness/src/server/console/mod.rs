@@ -44,6 +44,9 @@ pub struct ConsoleConfig {
     pub dialog_url: Option<String>,
     /// A Facebook Login for Business configuration id, sent instead of the scopes when given.
     pub login_config_id: Option<String>,
+    /// How long a link attempt may take, from the redirect to Meta's dialog to the callback (10 minutes unless
+    /// said; tests shorten it).
+    pub attempt_lifetime: Option<std::time::Duration>,
 }
 
 /// The console's state: its configuration, its signer and its pages.
@@ -55,6 +58,8 @@ pub(super) struct Console {
     app_id: Option<String>,
     instagram_app_id: Option<String>,
     login_config_id: Option<String>,
+    /// How long a link attempt may take, in milliseconds.
+    attempt_ms: u64,
     /// Cookies carry `Secure` when the public URL is https.
     secure_cookies: bool,
 }
@@ -73,6 +78,7 @@ impl Console {
             app_id: config.app_id.clone(),
             instagram_app_id: config.instagram_app_id.clone().or_else(|| config.app_id.clone()),
             login_config_id: config.login_config_id.clone(),
+            attempt_ms: config.attempt_lifetime.map_or(connect::ATTEMPT_MS, |d| d.as_millis() as u64),
         }
     }
 

@@ -14,7 +14,7 @@ mod wit {
     wit_bindgen::generate!({ world: "messenger-connector", path: "../../../wit" });
 }
 
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, outbound};
+use wit::exports::helpdesk::messenger_connector::{expiry, inbound, linking, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 struct Hostile;
@@ -129,6 +129,21 @@ impl expiry::Guest for Hostile {
         Err(report("hostile", String::new()))
     }
     fn list_accounts() -> Result<Vec<expiry::AccountInfo>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+}
+
+impl linking::Guest for Hostile {
+    fn subscribe_webhooks(_: String, _: u64) -> Result<linking::Subscription, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn list_subscriptions() -> Result<Vec<linking::Subscription>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn deauthorize(_: String, _: u64) -> Result<Vec<String>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn forget_person(_: String) -> Result<Vec<String>, types::ErrorInfo> {
         Err(report("hostile", String::new()))
     }
 }
