@@ -198,3 +198,19 @@ pub fn signed_request(user_id: &str) -> String {
     let payload = json!({"algorithm": "HMAC-SHA256", "issued_at": 1_794_477_600u64, "user_id": user_id});
     messenger_core::signed_request::sign(crate::APP_SECRET.as_bytes(), &payload)
 }
+
+/// Stores a link for `account` in the default channel, as linking would (`linked_days_ago` days ago, expiring in
+/// `days_left` days, authorized by `person`), and makes `accounts` the channel's selection.
+pub fn provision_links(database: &messenger_harness::Database, links: &[(&str, u64, u64, &str)], accounts: &[&str]) {
+    const DAY: u64 = 86_400_000;
+    let namespace = messenger_harness::Namespace::new("instagram", "default").unwrap();
+    let now = messenger_harness::now_ms();
+    for (account, linked_days_ago, days_left, person) in links {
+        let record = json!({"linked_at": now - linked_days_ago * DAY, "token_expires_at": now + days_left * DAY,
+            "username": format!("shop_{account}"), "instagram_login": false, "authorized_by": [person]});
+        let key = messenger_core::keys::link_record(account);
+        database.provision(namespace.clone(), &key, record.to_string().as_bytes()).unwrap();
+    }
+    let selection = json!(accounts).to_string();
+    database.provision(namespace, messenger_core::keys::CHANNEL_ACCOUNTS, selection.as_bytes()).unwrap();
+}
