@@ -42,3 +42,17 @@ test('a failure of the host itself is a host-error, and the store is left as it 
   session.rollback();
   assert.deepEqual(host.listAccounts(), []);
 });
+
+test('a person Meta says removed the app is deauthorized, then forgotten whole through the store\'s key listing', async () => {
+  const host = started.host.withStore(await Store.open());
+  const id = '17841400000000001';
+  const link = { linked_at: 1, token_expires_at: 2, username: null, instagram_login: true, authorized_by: ['7'] };
+  host.provision(`account/${id}/link`, JSON.stringify(link));
+  host.provision(`profile/${id}/1098765432100001`, '{}');
+  host.provision('channel/accounts', JSON.stringify([id]));
+  assert.deepEqual(host.deauthorize('7', 5n), [id]);
+  assert.equal(host.listAccounts()[0].lastError.subcode, 458n);
+  assert.deepEqual(host.forgetPerson('7'), [id]);
+  assert.deepEqual(host.store.keys(host.namespace).filter((k) => k.includes(id)), []);
+  assert.deepEqual(host.listSubscriptions(), []);
+});
