@@ -133,7 +133,8 @@ fn a_signed_request_is_read_only_when_the_app_secret_signed_it() {
     let (signature, body) = signed.split_once('.').unwrap();
     let padded = format!("{signature}=.{body}");
     assert!(signed_request::verify(b"app-secret", &padded).is_ok(), "padding is tolerated");
-    let bare_number = signed_request::sign(b"k", &json!({"algorithm": "HMAC-SHA256", "user_id": 17_841_400_000_000_001u64}));
+    let bare_number =
+        signed_request::sign(b"k", &json!({"algorithm": "HMAC-SHA256", "user_id": 17_841_400_000_000_001u64}));
     assert_eq!(signed_request::verify(b"k", &bare_number).unwrap().user_id, "17841400000000001");
     for malformed in [
         signed_request::sign(b"k", &json!({"algorithm": "RS256", "user_id": "1"})),

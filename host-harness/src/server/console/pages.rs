@@ -8,9 +8,10 @@ use super::form::Form;
 use super::render::{ICON, STYLESHEET};
 use super::session::Person;
 use crate::clock::now_ms;
-use crate::harness::AccountOverview;
+use crate::harness::{AccountOverview, CallError, Harness};
 use axum::body::Body;
-use axum::extract::{Extension, Path, RawQuery, State};
+use axum::extract::{Extension, FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use messenger_core::expiry::LinkState;
@@ -100,18 +101,35 @@ fn minute(ms: u64) -> String {
     format!("{} {} UTC", &text[..10], &text[11..16])
 }
 
-/// `POST /accounts/{id}/representative`: `on=true` marks the account, `on=false` clears the mark.
-pub(super) async fn representative(
-    app: State<Arc<App>>,
-    person: Extension<Person>,
-    peer: Extension<ClientAddr>,
-    id: Extension<RequestId>,
-    Path(account): Path<String>,
-    query: RawQuery,
+/// What a switch's form post carries besides its body: who posts it, from where, to which channel.
+pub(super) struct SwitchPost {
+    app: Arc<App>,
+    person: Person,
+    peer: ClientAddr,
+    id: RequestId,
+    query: Option<String>,
     headers: HeaderMap,
-    body: Body,
-) -> Response {
-    switch(app, person, peer, id, query, headers, body, move |harness, form| {
+}
+
+impl FromRequestParts<Arc<App>> for SwitchPost {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let extensions = &parts.extensions;
+        Ok(Self {
+            app: app.clone(),
+            person: extensions.get::<Person>().cloned().expect("the session layer runs first"),
+            peer: *extensions.get::<ClientAddr>().expect("the connection layer sets it"),
+            id: *extensions.get::<RequestId>().expect("the connection layer sets it"),
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+/// `POST /accounts/{id}/representative`: `on=true` marks the account, `on=false` clears the mark.
+pub(super) async fn representative(post: SwitchPost, Path(account): Path<String>, body: Body) -> Response {
+    switch(post, body, move |harness, form| {
         let on = form.get("on") == Some("true");
         harness.set_representative(on.then_some(account.as_str()))
     })
@@ -119,22 +137,13 @@ pub(super) async fn representative(
 }
 
 /// `POST /accounts/{id}/filters`: `filter` (`skip-story-mentions` or `skip-shares`) turned `on` or off.
-pub(super) async fn filters(
-    app: State<Arc<App>>,
-    person: Extension<Person>,
-    peer: Extension<ClientAddr>,
-    id: Extension<RequestId>,
-    Path(account): Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    switch(app, person, peer, id, query, headers, body, move |harness, form| {
+pub(super) async fn filters(post: SwitchPost, Path(account): Path<String>, body: Body) -> Response {
+    switch(post, body, move |harness, form| {
         let on = Some(form.get("on") == Some("true"));
         match form.get("filter") {
             Some("skip-story-mentions") => harness.change_filters(&account, on, None).map(drop),
             Some("skip-shares") => harness.change_filters(&account, None, on).map(drop),
-            _ => Err(crate::harness::CallError::Rejected(messenger_core::ConnectorError::new(
+            _ => Err(CallError::Rejected(messenger_core::ConnectorError::new(
                 "invalid-argument",
                 "filter is skip-story-mentions or skip-shares",
             ))),
@@ -144,17 +153,12 @@ pub(super) async fn filters(
 }
 
 /// A switch's form post: checked (CSRF), applied on the channel, then back to the front page.
-#[allow(clippy::too_many_arguments)]
 async fn switch(
-    State(app): State<Arc<App>>,
-    Extension(person): Extension<Person>,
-    Extension(peer): Extension<ClientAddr>,
-    Extension(id): Extension<RequestId>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    post: SwitchPost,
     body: Body,
-    change: impl FnOnce(&crate::harness::Harness, &Form) -> Result<(), crate::harness::CallError> + Send + 'static,
+    change: impl FnOnce(&Harness, &Form) -> Result<(), CallError> + Send + 'static,
 ) -> Response {
+    let SwitchPost { app, person, peer, id, query, headers } = post;
     let lang = super::lang(&app, &headers);
     let form = match super::read_form(&app, peer, id, body).await {
         Ok(form) => form,
