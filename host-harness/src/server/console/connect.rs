@@ -3,14 +3,13 @@
 //! anything else, then exchanges the code through the component and shows what the login reached
 //! (`select`). A forged, replayed or expired state, or another session's, exchanges and stores nothing.
 
-use super::super::api::Scoped;
 use super::super::app::App;
-use super::form::Form;
 use super::records::Records;
 use super::session::{Person, person_of};
+use super::visit::Visit;
 use crate::clock::now_ms;
-use axum::extract::{Extension, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Extension, Path};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use messenger_core::accounts::{LinkRequest, percent_encode};
 use messenger_core::expiry::LoginKind;
@@ -60,50 +59,21 @@ pub(super) struct ReachedAccount {
     pub relinked: bool,
 }
 
-/// `GET /connect/facebook`.
-pub(super) async fn facebook(
-    app: State<Arc<App>>,
-    person: Extension<Person>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    start(app, person, query, headers, LoginKind::Facebook).await
-}
-
-/// `GET /connect/instagram`.
-pub(super) async fn instagram(
-    app: State<Arc<App>>,
-    person: Extension<Person>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    start(app, person, query, headers, LoginKind::Instagram).await
-}
-
-/// Records the attempt and redirects (302) to Meta's dialog. `account` names an account to re-authorize,
-/// `channel` the channel to link to.
-async fn start(
-    State(app): State<Arc<App>>,
-    Extension(person): Extension<Person>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    login: LoginKind,
-) -> Response {
-    let lang = super::lang(&app, &headers);
-    let query = Form::parse(query.unwrap_or_default().as_bytes());
-    let Some((client_id, redirect_uri)) = app.console.client(login) else {
-        return app.console.pages.message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            lang,
-            "not_configured_title",
-            "not_configured_body",
-            None,
-        );
+/// `GET /connect/facebook` and `/connect/instagram`: records the attempt and redirects (302) to Meta's dialog.
+/// `account` names an account to re-authorize, `channel` the channel to link to.
+pub(super) async fn start(visit: Visit, Extension(person): Extension<Person>, Path(login): Path<String>) -> Response {
+    let login = match login.as_str() {
+        "facebook" => LoginKind::Facebook,
+        "instagram" => LoginKind::Instagram,
+        _ => return visit.message(StatusCode::NOT_FOUND, "not_found_title", "not_found_body", None),
     };
-    let scoped = match Scoped::resolve(&app, &person.caller, query.get("channel")) {
+    let app = &visit.app;
+    let Some((client_id, redirect_uri)) = app.console.client(login) else { return visit.not_configured() };
+    let scoped = match visit.scope(&person, None) {
         Ok(scoped) => scoped,
-        Err(refusal) => return super::refused(&app, lang, refusal),
+        Err(refusal) => return *refusal,
     };
+    let query = &visit.query;
     let account = query.get("account").filter(|a| messenger_core::keys::is_valid_id(a)).map(str::to_owned);
     let attempt =
         Attempt { session: person.session.id.clone(), channel: scoped.namespace.channel().to_owned(), login, account };
@@ -111,7 +81,7 @@ async fn start(
     let stored = tokio::task::spawn_blocking(move || records.put(now_ms() + attempt_ms, &attempt)).await;
     let reference = match stored {
         Ok(Ok(reference)) => reference,
-        _ => return super::failed(&app, lang, "storing a link attempt"),
+        _ => return visit.failed("storing a link attempt"),
     };
     let state =
         format!("{reference}.{}", app.console.signer.tag("state", &format!("{reference}|{}", person.session.id)));
@@ -137,12 +107,11 @@ async fn start(
 
 /// `GET /connect/callback?code&state` (or `?error&state`): checks and consumes the state first, then exchanges the
 /// code and redirects to the selection page.
-pub(super) async fn callback(State(app): State<Arc<App>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let lang = super::lang(&app, &headers);
-    let query = Form::parse(query.unwrap_or_default().as_bytes());
-    let person = person_of(&app, &headers);
+pub(super) async fn callback(visit: Visit) -> Response {
+    let (app, query) = (&visit.app, &visit.query);
+    let person = person_of(app, &visit.headers);
     let attempt = match (&person, query.get("state")) {
-        (Some(person), Some(state)) => consume(&app, person, state).await,
+        (Some(person), Some(state)) => consume(app, person, state).await,
         _ => None,
     };
     // A cancel says so, whatever the state (Instagram may send none back); nothing was stored or exchanged.
@@ -153,27 +122,18 @@ pub(super) async fn callback(State(app): State<Arc<App>>, RawQuery(query): RawQu
             _ => (StatusCode::BAD_GATEWAY, "refused_title", "refused_body"),
         };
         let details = query.get("error_description").map(|d| d.chars().take(200).collect::<String>());
-        return app.console.pages.message(status, lang, title, body, details.as_deref());
+        return visit.message(status, title, body, details.as_deref());
     }
+    let start_again = || visit.message(StatusCode::BAD_REQUEST, "start_again_title", "start_again_body", None);
     let (Some(person), Some(attempt)) = (person, attempt) else {
         tracing::warn!("a login callback with a missing, forged, used or expired state: nothing exchanged");
-        return app.console.pages.message(StatusCode::BAD_REQUEST, lang, "start_again_title", "start_again_body", None);
+        return start_again();
     };
-    let Some(code) = query.get("code").filter(|c| !c.is_empty() && c.len() <= 2048) else {
-        return app.console.pages.message(StatusCode::BAD_REQUEST, lang, "start_again_title", "start_again_body", None);
-    };
-    let Some((client_id, redirect_uri)) = app.console.client(attempt.login) else {
-        return app.console.pages.message(
-            StatusCode::SERVICE_UNAVAILABLE,
-            lang,
-            "not_configured_title",
-            "not_configured_body",
-            None,
-        );
-    };
-    let scoped = match Scoped::resolve(&app, &person.caller, Some(&attempt.channel)) {
+    let Some(code) = query.get("code").filter(|c| !c.is_empty() && c.len() <= 2048) else { return start_again() };
+    let Some((client_id, redirect_uri)) = app.console.client(attempt.login) else { return visit.not_configured() };
+    let scoped = match visit.scope(&person, Some(&attempt.channel)) {
         Ok(scoped) => scoped,
-        Err(refusal) => return super::refused(&app, lang, refusal),
+        Err(refusal) => return *refusal,
     };
     let request = LinkRequest {
         login: attempt.login,
@@ -189,15 +149,10 @@ pub(super) async fn callback(State(app): State<Arc<App>>, RawQuery(query): RawQu
         Ok(Err(e)) => {
             let info = e.to_error_info();
             tracing::warn!(code = %info.code, "exchanging a login's code failed: nothing linked");
-            return app.console.pages.message(
-                StatusCode::BAD_GATEWAY,
-                lang,
-                "exchange_failed_title",
-                "exchange_failed_body",
-                Some(&info.message),
-            );
+            let (title, body) = ("exchange_failed_title", "exchange_failed_body");
+            return visit.message(StatusCode::BAD_GATEWAY, title, body, Some(&info.message));
         }
-        Err(_) => return super::failed(&app, lang, "exchanging a login's code"),
+        Err(_) => return visit.failed("exchanging a login's code"),
     };
     tracing::info!(key = %person.caller.name, accounts = linked.len(), "a login reached accounts; waiting for the selection");
     let reached = Reached {
@@ -212,7 +167,7 @@ pub(super) async fn callback(State(app): State<Arc<App>>, RawQuery(query): RawQu
     let records = Records::new(app.harness.database(), "pick");
     match tokio::task::spawn_blocking(move || records.put(now_ms() + PICK_MS, &reached)).await {
         Ok(Ok(pick)) => Redirect::to(&format!("/connect/select?pick={pick}")).into_response(),
-        _ => super::failed(&app, lang, "keeping the accounts a login reached"),
+        _ => visit.failed("keeping the accounts a login reached"),
     }
 }
 

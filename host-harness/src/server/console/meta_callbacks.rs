@@ -5,20 +5,18 @@
 //! `GET /meta/data-deletion/{code}`).
 
 use super::super::answer::error;
-use super::super::app::App;
-use super::super::conn::{ClientAddr, RequestId};
 use super::records::Records;
+use super::visit::Visit;
 use crate::clock::now_ms;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use messenger_core::signed_request::{self, SignedRequest};
 use messenger_core::time::{DAY_MS, format_rfc3339};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::sync::Arc;
 
 /// How long a deletion's status page answers.
 const DELETION_KEPT_MS: u64 = 365 * DAY_MS;
@@ -31,17 +29,12 @@ struct Deletion {
 }
 
 /// `POST /meta/deauthorize`.
-pub(super) async fn deauthorize(
-    State(app): State<Arc<App>>,
-    Extension(peer): Extension<ClientAddr>,
-    Extension(id): Extension<RequestId>,
-    body: Body,
-) -> Response {
-    let request = match verified(&app, peer, id, body).await {
+pub(super) async fn deauthorize(visit: Visit, body: Body) -> Response {
+    let request = match verified(&visit, body).await {
         Ok(request) => request,
         Err(refusal) => return refusal,
     };
-    let worker = app.clone();
+    let (worker, peer) = (visit.app.clone(), visit.peer);
     let marked = tokio::task::spawn_blocking(move || {
         let now = now_ms();
         let mut marked = 0;
@@ -67,17 +60,12 @@ pub(super) async fn deauthorize(
 }
 
 /// `POST /meta/data-deletion`.
-pub(super) async fn data_deletion(
-    State(app): State<Arc<App>>,
-    Extension(peer): Extension<ClientAddr>,
-    Extension(id): Extension<RequestId>,
-    body: Body,
-) -> Response {
-    let request = match verified(&app, peer, id, body).await {
+pub(super) async fn data_deletion(visit: Visit, body: Body) -> Response {
+    let request = match verified(&visit, body).await {
         Ok(request) => request,
         Err(refusal) => return refusal,
     };
-    let worker = app.clone();
+    let (app, worker, peer) = (&visit.app, visit.app.clone(), visit.peer);
     let done = tokio::task::spawn_blocking(move || {
         let mut forgotten = 0;
         for namespace in worker.channels() {
@@ -105,39 +93,32 @@ pub(super) async fn data_deletion(
 }
 
 /// `GET /meta/data-deletion/{code}`: the status of a deletion, as a page in the person's language.
-pub(super) async fn deletion_status(
-    State(app): State<Arc<App>>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = super::lang(&app, &headers);
-    let records = Records::new(app.harness.database(), "deletion");
+pub(super) async fn deletion_status(visit: Visit, Path(code): Path<String>) -> Response {
+    let records = Records::new(visit.app.harness.database(), "deletion");
     let lookup = code.clone();
     match tokio::task::spawn_blocking(move || records.get::<Deletion>(&lookup)).await {
         Ok(Ok(Some(deletion))) => {
             let details = format!("{code} · {}", format_rfc3339(deletion.at));
-            app.console.pages.message(StatusCode::OK, lang, "deletion_title", "deletion_body", Some(&details))
+            visit.message(StatusCode::OK, "deletion_title", "deletion_body", Some(&details))
         }
-        Ok(Ok(None)) => {
-            app.console.pages.message(StatusCode::NOT_FOUND, lang, "deletion_title", "deletion_unknown_body", None)
-        }
-        _ => super::failed(&app, lang, "reading a deletion's status"),
+        Ok(Ok(None)) => visit.message(StatusCode::NOT_FOUND, "deletion_title", "deletion_unknown_body", None),
+        _ => visit.failed("reading a deletion's status"),
     }
 }
 
 /// The `signed_request` of a form body, verified with the app secret; else a JSON refusal (400 malformed, 401 not
 /// Meta's), with nothing done.
-async fn verified(app: &App, peer: ClientAddr, id: RequestId, body: Body) -> Result<SignedRequest, Response> {
-    let Some(secret) = app.config.app_secret.clone() else {
+async fn verified(visit: &Visit, body: Body) -> Result<SignedRequest, Response> {
+    let Some(secret) = visit.app.config.app_secret.clone() else {
         tracing::error!("a Meta callback came, but no app secret is configured (MESSENGER_APP_SECRET): refused");
         return Err(error(StatusCode::UNAUTHORIZED, "bad-signature", "the server has no app secret to verify with"));
     };
-    let form = super::read_form(app, peer, id, body).await?;
+    let form = visit.form(body).await?;
     let Some(signed) = form.get("signed_request") else {
         return Err(error(StatusCode::BAD_REQUEST, "malformed-payload", "the form has no signed_request"));
     };
     signed_request::verify(secret.as_bytes(), signed).map_err(|e| {
-        tracing::warn!(client = %peer.0, code = %e.code, "a Meta callback with a bad signed_request: refused");
+        tracing::warn!(client = %visit.peer.0, code = %e.code, "a Meta callback with a bad signed_request: refused");
         let status = if e.code == messenger_core::codes::BAD_SIGNATURE {
             StatusCode::UNAUTHORIZED
         } else {

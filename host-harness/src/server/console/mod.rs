@@ -12,20 +12,16 @@ mod render;
 mod select;
 mod session;
 mod signing;
+mod visit;
 
-use super::api::ChannelRefusal;
 use super::app::App;
-use super::conn::{ClientAddr, RequestId};
 use axum::Router;
-use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use form::Form;
 use messenger_core::expiry::LoginKind;
-use render::{Lang, Pages};
+use render::Pages;
 use signing::Signer;
 use std::sync::Arc;
 
@@ -98,8 +94,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
     let personal = Router::new()
         .route("/", get(pages::console))
         .route("/logout", post(session::sign_out))
-        .route("/connect/facebook", get(connect::facebook))
-        .route("/connect/instagram", get(connect::instagram))
+        .route("/connect/{login}", get(connect::start))
         .route("/connect/select", get(select::form).post(select::save))
         .route("/accounts/{id}/representative", post(pages::representative))
         .route("/accounts/{id}/filters", post(pages::filters))
@@ -119,33 +114,6 @@ pub(super) fn router(app: Arc<App>) -> Router {
 /// Adds the security headers to every console answer.
 async fn secure_headers(request: Request, next: Next) -> Response {
     render::secure(next.run(request).await)
-}
-
-/// The language of a page for this request.
-fn lang(app: &App, headers: &HeaderMap) -> Lang {
-    Lang::choose(headers, app.config.language.as_deref())
-}
-
-/// A form body (at most 1 MiB, within the body deadline, as every body), parsed.
-async fn read_form(app: &App, peer: ClientAddr, id: RequestId, body: Body) -> Result<Form, Response> {
-    let (raw, _ticket) = super::routes::read_body(app, peer, id, body).await?;
-    Ok(Form::parse(&raw))
-}
-
-/// The page for a form that cannot be taken (no valid CSRF token, an expired or foreign reference): 403.
-fn bad_form(app: &App, headers: &HeaderMap) -> Response {
-    app.console.pages.message(StatusCode::FORBIDDEN, lang(app, headers), "bad_form_title", "bad_form_body", None)
-}
-
-/// The page for a failure of the server's own: 500, the cause in the log only.
-fn failed(app: &App, lang: Lang, doing: &str) -> Response {
-    tracing::error!(doing, "a console request failed: 500");
-    app.console.pages.message(StatusCode::INTERNAL_SERVER_ERROR, lang, "failed_title", "failed_body", None)
-}
-
-/// The page for a channel the person may not reach, or that does not exist.
-fn refused(app: &App, lang: Lang, refusal: ChannelRefusal) -> Response {
-    app.console.pages.message(refusal.status, lang, "bad_form_title", "bad_form_body", Some(&refusal.message))
 }
 
 /// `<sep>channel=<name>` for links that stay on a channel other than the default; nothing for the default.

@@ -1,57 +1,46 @@
 //! The console's front page (`GET /`): every account of the channel with its state, representative badge and
 //! switch, filter switches, re-authorize link, and health line; and the switches' form posts.
 
-use super::super::api::Scoped;
-use super::super::app::App;
-use super::super::conn::{ClientAddr, RequestId};
 use super::form::Form;
 use super::render::{ICON, STYLESHEET};
 use super::session::Person;
+use super::visit::Visit;
 use crate::clock::now_ms;
 use crate::harness::{AccountOverview, CallError, Harness};
 use axum::body::Body;
-use axum::extract::{Extension, FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, Path};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use messenger_core::expiry::LinkState;
 use messenger_core::time::{DAY_MS, format_rfc3339};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// An account with no webhook for this long gets the "Allow access to messages" warning.
 const QUIET_MS: u64 = DAY_MS;
 
 /// `GET /`.
-pub(super) async fn console(
-    State(app): State<Arc<App>>,
-    Extension(person): Extension<Person>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let lang = super::lang(&app, &headers);
-    let query = Form::parse(query.unwrap_or_default().as_bytes());
-    let scoped = match Scoped::resolve(&app, &person.caller, query.get("channel")) {
+pub(super) async fn console(visit: Visit, Extension(person): Extension<Person>) -> Response {
+    let scoped = match visit.scope(&person, None) {
         Ok(scoped) => scoped,
-        Err(refusal) => return super::refused(&app, lang, refusal),
+        Err(refusal) => return *refusal,
     };
     let harness = scoped.harness.clone();
     let accounts = match tokio::task::spawn_blocking(move || harness.account_overview(now_ms())).await {
         Ok(Ok(accounts)) => accounts,
-        _ => return super::failed(&app, lang, "listing the accounts"),
+        _ => return visit.failed("listing the accounts"),
     };
-    let channel = super::channel_param(&scoped, &app, "?");
-    let views: Vec<Value> =
-        accounts.iter().map(|a| account_view(a, &super::channel_param(&scoped, &app, "&"), &channel)).collect();
+    let app = &visit.app;
+    let (channel, and_channel) = (super::channel_param(&scoped, app, "?"), super::channel_param(&scoped, app, "&"));
+    let views: Vec<Value> = accounts.iter().map(|a| account_view(a, &and_channel, &channel)).collect();
     let context = json!({
         "channel": scoped.namespace.channel(),
-        "saved": query.get("saved").is_some(),
-        "csrf": person.csrf(&app),
+        "saved": visit.query.get("saved").is_some(),
+        "csrf": person.csrf(app),
         "add_facebook": format!("/connect/facebook{channel}"),
         "add_instagram": format!("/connect/instagram{channel}"),
         "accounts": views,
     });
-    app.console.pages.render(StatusCode::OK, "console.html", lang, context)
+    visit.render("console.html", context)
 }
 
 /// One account as the page shows it. `and_channel` and `channel` carry the channel in links (`&`, `?` forms).
@@ -101,35 +90,14 @@ fn minute(ms: u64) -> String {
     format!("{} {} UTC", &text[..10], &text[11..16])
 }
 
-/// What a switch's form post carries besides its body: who posts it, from where, to which channel.
-pub(super) struct SwitchPost {
-    app: Arc<App>,
-    person: Person,
-    peer: ClientAddr,
-    id: RequestId,
-    query: Option<String>,
-    headers: HeaderMap,
-}
-
-impl FromRequestParts<Arc<App>> for SwitchPost {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let extensions = &parts.extensions;
-        Ok(Self {
-            app: app.clone(),
-            person: extensions.get::<Person>().cloned().expect("the session layer runs first"),
-            peer: *extensions.get::<ClientAddr>().expect("the connection layer sets it"),
-            id: *extensions.get::<RequestId>().expect("the connection layer sets it"),
-            query: parts.uri.query().map(str::to_owned),
-            headers: parts.headers.clone(),
-        })
-    }
-}
-
 /// `POST /accounts/{id}/representative`: `on=true` marks the account, `on=false` clears the mark.
-pub(super) async fn representative(post: SwitchPost, Path(account): Path<String>, body: Body) -> Response {
-    switch(post, body, move |harness, form| {
+pub(super) async fn representative(
+    visit: Visit,
+    Extension(person): Extension<Person>,
+    Path(account): Path<String>,
+    body: Body,
+) -> Response {
+    switch(visit, person, body, move |harness, form| {
         let on = form.get("on") == Some("true");
         harness.set_representative(on.then_some(account.as_str()))
     })
@@ -137,8 +105,13 @@ pub(super) async fn representative(post: SwitchPost, Path(account): Path<String>
 }
 
 /// `POST /accounts/{id}/filters`: `filter` (`skip-story-mentions` or `skip-shares`) turned `on` or off.
-pub(super) async fn filters(post: SwitchPost, Path(account): Path<String>, body: Body) -> Response {
-    switch(post, body, move |harness, form| {
+pub(super) async fn filters(
+    visit: Visit,
+    Extension(person): Extension<Person>,
+    Path(account): Path<String>,
+    body: Body,
+) -> Response {
+    switch(visit, person, body, move |harness, form| {
         let on = Some(form.get("on") == Some("true"));
         match form.get("filter") {
             Some("skip-story-mentions") => harness.change_filters(&account, on, None).map(drop),
@@ -154,38 +127,27 @@ pub(super) async fn filters(post: SwitchPost, Path(account): Path<String>, body:
 
 /// A switch's form post: checked (CSRF), applied on the channel, then back to the front page.
 async fn switch(
-    post: SwitchPost,
+    visit: Visit,
+    person: Person,
     body: Body,
     change: impl FnOnce(&Harness, &Form) -> Result<(), CallError> + Send + 'static,
 ) -> Response {
-    let SwitchPost { app, person, peer, id, query, headers } = post;
-    let lang = super::lang(&app, &headers);
-    let form = match super::read_form(&app, peer, id, body).await {
+    let form = match visit.form_of(&person, body).await {
         Ok(form) => form,
         Err(refusal) => return refusal,
     };
-    if !person.may_post(&app, &form) {
-        return super::bad_form(&app, &headers);
-    }
-    let query = Form::parse(query.unwrap_or_default().as_bytes());
-    let scoped = match Scoped::resolve(&app, &person.caller, query.get("channel")) {
+    let scoped = match visit.scope(&person, None) {
         Ok(scoped) => scoped,
-        Err(refusal) => return super::refused(&app, lang, refusal),
+        Err(refusal) => return *refusal,
     };
     let harness = scoped.harness.clone();
     match tokio::task::spawn_blocking(move || change(&harness, &form)).await {
-        Ok(Ok(())) => Redirect::to(&format!("/{}", super::channel_param(&scoped, &app, "?"))).into_response(),
+        Ok(Ok(())) => Redirect::to(&format!("/{}", super::channel_param(&scoped, &visit.app, "?"))).into_response(),
         Ok(Err(e)) => {
             let info = e.to_error_info();
-            app.console.pages.message(
-                StatusCode::BAD_REQUEST,
-                lang,
-                "bad_form_title",
-                "bad_form_body",
-                Some(&info.message),
-            )
+            visit.message(StatusCode::BAD_REQUEST, "bad_form_title", "bad_form_body", Some(&info.message))
         }
-        Err(_) => super::failed(&app, lang, "changing an account"),
+        Err(_) => visit.failed("changing an account"),
     }
 }
 

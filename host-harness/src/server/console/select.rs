@@ -4,37 +4,27 @@
 //! webhook fields; a refused subscription is stored and shown on the account.
 
 use super::super::api::Scoped;
-use super::super::app::App;
-use super::super::conn::{ClientAddr, RequestId};
 use super::connect::Reached;
-use super::form::Form;
 use super::records::Records;
-use super::render::Lang;
 use super::session::Person;
+use super::visit::Visit;
 use crate::clock::now_ms;
 use crate::harness::{CallError, Harness, Selection};
 use axum::body::Body;
-use axum::extract::{Extension, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::Extension;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use messenger_core::accounts::{AccountInfo, SelectionChange};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 /// `GET /connect/select?pick=`: the selection form.
-pub(super) async fn form(
-    State(app): State<Arc<App>>,
-    Extension(person): Extension<Person>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let lang = super::lang(&app, &headers);
-    let pick = Form::parse(query.unwrap_or_default().as_bytes()).get("pick").unwrap_or_default().to_owned();
-    let Some((reached, scoped)) = load(&app, &person, &pick).await else { return super::bad_form(&app, &headers) };
+pub(super) async fn form(visit: Visit, Extension(person): Extension<Person>) -> Response {
+    let pick = visit.query.get("pick").unwrap_or_default().to_owned();
+    let Some((reached, scoped)) = load(&visit, &person, &pick).await else { return visit.bad_form() };
     let harness = scoped.harness.clone();
     let linked = match tokio::task::spawn_blocking(move || harness.list_accounts()).await {
         Ok(Ok(linked)) => linked,
-        _ => return super::failed(&app, lang, "listing the linked accounts"),
+        _ => return visit.failed("listing the linked accounts"),
     };
     let mut rows: Vec<Value> = linked
         .iter()
@@ -52,31 +42,20 @@ pub(super) async fn form(
     let context = json!({
         "rows": rows,
         "pick": pick,
-        "csrf": person.csrf(&app),
+        "csrf": person.csrf(&visit.app),
         "target_missing": reached.target.as_ref().is_some_and(|t| !reached.accounts.iter().any(|r| &r.id == t)),
     });
-    page(&app, lang, &reached, context)
+    page(&visit, &reached, context)
 }
 
 /// `POST /connect/select`: applies the selection (once a drop is confirmed) and subscribes each selected account.
-pub(super) async fn save(
-    State(app): State<Arc<App>>,
-    Extension(person): Extension<Person>,
-    Extension(peer): Extension<ClientAddr>,
-    Extension(id): Extension<RequestId>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let lang = super::lang(&app, &headers);
-    let form = match super::read_form(&app, peer, id, body).await {
+pub(super) async fn save(visit: Visit, Extension(person): Extension<Person>, body: Body) -> Response {
+    let form = match visit.form_of(&person, body).await {
         Ok(form) => form,
         Err(refusal) => return refusal,
     };
     let pick = form.get("pick").unwrap_or_default().to_owned();
-    if !person.may_post(&app, &form) {
-        return super::bad_form(&app, &headers);
-    }
-    let Some((reached, scoped)) = load(&app, &person, &pick).await else { return super::bad_form(&app, &headers) };
+    let Some((reached, scoped)) = load(&visit, &person, &pick).await else { return visit.bad_form() };
     let mut selected: Vec<String> = Vec::new();
     for account in form.all("account") {
         if !selected.contains(&account) {
@@ -88,30 +67,31 @@ pub(super) async fn save(
     let reachable: Vec<String> = reached.accounts.iter().map(|a| a.id.clone()).collect();
     let chosen = selected.clone();
     let outcome = tokio::task::spawn_blocking(move || apply(&harness, &reachable, &chosen, confirmed)).await;
+    let app = &visit.app;
     match outcome {
         Ok(Ok(Saved::Applied)) => {
             tracing::info!(key = %person.caller.name, accounts = selected.len(), "a selection saved from the console");
             let records = Records::new(app.harness.database(), "pick");
             let _ = tokio::task::spawn_blocking(move || records.remove(&pick)).await;
-            Redirect::to(&format!("/?saved=1{}", super::channel_param(&scoped, &app, "&"))).into_response()
+            Redirect::to(&format!("/?saved=1{}", super::channel_param(&scoped, app, "&"))).into_response()
         }
         Ok(Ok(Saved::NeedsConfirmation { plan, linked })) => {
             let name = |ids: &[String]| names(&reached, &linked, ids);
             let context = json!({
                 "pick": pick,
-                "csrf": person.csrf(&app),
+                "csrf": person.csrf(app),
                 "selected": selected,
                 "confirm": {"added": name(&plan.added), "kept": name(&plan.kept), "removed": name(&plan.removed)},
             });
-            page(&app, lang, &reached, context)
+            page(&visit, &reached, context)
         }
-        Ok(Ok(Saved::NotOffered)) => super::bad_form(&app, &headers),
+        Ok(Ok(Saved::NotOffered)) => visit.bad_form(),
         Ok(Err(e)) => {
             let info = e.to_error_info();
             tracing::warn!(code = %info.code, "a selection from the console was refused");
-            app.console.pages.message(StatusCode::CONFLICT, lang, "failed_title", "bad_form_body", Some(&info.message))
+            visit.message(StatusCode::CONFLICT, "failed_title", "bad_form_body", Some(&info.message))
         }
-        Err(_) => super::failed(&app, lang, "saving a selection"),
+        Err(_) => visit.failed("saving a selection"),
     }
 }
 
@@ -149,14 +129,14 @@ fn apply(harness: &Harness, reachable: &[String], selected: &[String], confirmed
 }
 
 /// The login's reached accounts under `pick`, if they belong to this person's session, and the channel they link to.
-async fn load(app: &Arc<App>, person: &Person, pick: &str) -> Option<(Reached, Scoped)> {
-    let records = Records::new(app.harness.database(), "pick");
+async fn load(visit: &Visit, person: &Person, pick: &str) -> Option<(Reached, Scoped)> {
+    let records = Records::new(visit.app.harness.database(), "pick");
     let reference = pick.to_owned();
     let reached: Reached = tokio::task::spawn_blocking(move || records.get(&reference)).await.ok()?.ok()??;
     if reached.session != person.session.id {
         return None;
     }
-    let scoped = Scoped::resolve(app, &person.caller, Some(&reached.channel)).ok()?;
+    let scoped = visit.scope(person, Some(&reached.channel)).ok()?;
     Some((reached, scoped))
 }
 
@@ -171,10 +151,10 @@ fn names(reached: &Reached, linked: &[AccountInfo], ids: &[String]) -> Vec<Strin
 }
 
 /// The selection page, in either of its modes.
-fn page(app: &App, lang: Lang, reached: &Reached, mut context: Value) -> Response {
+fn page(visit: &Visit, reached: &Reached, mut context: Value) -> Response {
     let channel = &reached.channel;
-    let default = app.harness.namespace().channel() == channel;
+    let default = visit.app.harness.namespace().channel() == channel;
     context["channel_query"] = json!(if default { String::new() } else { format!("?channel={channel}") });
     context["channel_amp"] = json!(if default { String::new() } else { format!("&channel={channel}") });
-    app.console.pages.render(StatusCode::OK, "select.html", lang, context)
+    visit.render("select.html", context)
 }

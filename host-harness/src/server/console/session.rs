@@ -5,10 +5,10 @@
 //! CSRF token tied to the session; the sign-in form one tied to a short-lived cookie of its own.
 
 use super::super::app::App;
-use super::super::conn::{ClientAddr, RequestId};
 use super::super::keys::Caller;
 use super::form::Form;
 use super::signing::random_token;
+use super::visit::Visit;
 use crate::clock::now_ms;
 use axum::body::Body;
 use axum::extract::{Extension, Request, State};
@@ -120,21 +120,19 @@ pub(super) async fn require_person(State(app): State<Arc<App>>, mut request: Req
     if request.method() == Method::GET {
         return Redirect::to("/login").into_response();
     }
-    let mut refusal = super::bad_form(&app, request.headers());
-    *refusal.status_mut() = StatusCode::UNAUTHORIZED;
-    refusal
+    let lang = super::render::Lang::choose(request.headers(), app.config.language.as_deref());
+    app.console.pages.message(StatusCode::UNAUTHORIZED, lang, "bad_form_title", "bad_form_body", None)
 }
 
 /// `GET /login`: the sign-in form, with a fresh CSRF token and the cookie it is checked against.
-pub(super) async fn sign_in_form(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    sign_in_page(&app, &headers, StatusCode::OK, false)
+pub(super) async fn sign_in_form(visit: Visit) -> Response {
+    sign_in_page(&visit, StatusCode::OK, false)
 }
 
-fn sign_in_page(app: &App, headers: &HeaderMap, status: StatusCode, failed: bool) -> Response {
-    let nonce = random_token();
-    let lang = super::lang(app, headers);
+fn sign_in_page(visit: &Visit, status: StatusCode, failed: bool) -> Response {
+    let (app, nonce) = (&visit.app, random_token());
     let context = json!({"login_csrf": app.console.signer.tag("sign-in", &nonce), "failed": failed});
-    let mut page = app.console.pages.render(status, "login.html", lang, context);
+    let mut page = app.console.pages.render(status, "login.html", visit.lang, context);
     let sealed = app.console.signer.seal("sign-in", &(nonce, now_ms() + SIGN_IN_MS));
     page.headers_mut().append(header::SET_COOKIE, set_cookie(app, SIGN_IN_COOKIE, &sealed, SIGN_IN_MS));
     page
@@ -142,56 +140,40 @@ fn sign_in_page(app: &App, headers: &HeaderMap, status: StatusCode, failed: bool
 
 /// `POST /login`: checks the form's CSRF token and the key, then opens a session. A wrong key is answered 401 with
 /// the form again; the key never appears in a log, a URL or an answer.
-pub(super) async fn sign_in(
-    State(app): State<Arc<App>>,
-    Extension(peer): Extension<ClientAddr>,
-    Extension(id): Extension<RequestId>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let form = match super::read_form(&app, peer, id, body).await {
+pub(super) async fn sign_in(visit: Visit, body: Body) -> Response {
+    let form = match visit.form(body).await {
         Ok(form) => form,
         Err(refusal) => return refusal,
     };
+    let (app, client) = (&visit.app, visit.peer.0);
     let sealed: Option<(String, u64)> =
-        cookie(&headers, SIGN_IN_COOKIE).and_then(|c| app.console.signer.open("sign-in", c));
+        cookie(&visit.headers, SIGN_IN_COOKIE).and_then(|c| app.console.signer.open("sign-in", c));
     let fresh = sealed.filter(|(_, expires_at)| *expires_at > now_ms());
     let csrf_ok = fresh.is_some_and(|(nonce, _)| {
         form.get("csrf").is_some_and(|token| app.console.signer.verify("sign-in", &nonce, token))
     });
     if !csrf_ok {
-        tracing::warn!(client = %peer.0, "a sign-in without a valid form token: refused");
-        return super::bad_form(&app, &headers);
+        tracing::warn!(%client, "a sign-in without a valid form token: refused");
+        return visit.bad_form();
     }
     let Some(caller) = form.get("key").and_then(|key| app.keys.find(key.trim())) else {
-        tracing::warn!(client = %peer.0, "a console sign-in with a wrong key: 401");
-        return sign_in_page(&app, &headers, StatusCode::UNAUTHORIZED, true);
+        tracing::warn!(%client, "a console sign-in with a wrong key: 401");
+        return sign_in_page(&visit, StatusCode::UNAUTHORIZED, true);
     };
-    tracing::info!(key = %caller.name, client = %peer.0, "console sign-in");
-    let (_, cookie) = open_session(&app, caller);
+    tracing::info!(key = %caller.name, %client, "console sign-in");
+    let (_, cookie) = open_session(app, caller);
     let mut answer = Redirect::to("/").into_response();
     answer.headers_mut().append(header::SET_COOKIE, cookie);
-    answer.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SIGN_IN_COOKIE, "", 0));
+    answer.headers_mut().append(header::SET_COOKIE, set_cookie(app, SIGN_IN_COOKIE, "", 0));
     answer
 }
 
 /// `POST /logout`: ends the session in this browser.
-pub(super) async fn sign_out(
-    State(app): State<Arc<App>>,
-    Extension(person): Extension<Person>,
-    Extension(peer): Extension<ClientAddr>,
-    Extension(id): Extension<RequestId>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let form = match super::read_form(&app, peer, id, body).await {
-        Ok(form) => form,
-        Err(refusal) => return refusal,
-    };
-    if !person.may_post(&app, &form) {
-        return super::bad_form(&app, &headers);
+pub(super) async fn sign_out(visit: Visit, Extension(person): Extension<Person>, body: Body) -> Response {
+    if let Err(refusal) = visit.form_of(&person, body).await {
+        return refusal;
     }
     let mut answer = Redirect::to("/login").into_response();
-    answer.headers_mut().append(header::SET_COOKIE, set_cookie(&app, SESSION_COOKIE, "", 0));
+    answer.headers_mut().append(header::SET_COOKIE, set_cookie(&visit.app, SESSION_COOKIE, "", 0));
     answer
 }
