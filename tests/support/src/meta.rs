@@ -2,7 +2,7 @@
 //! Pages listing with their Instagram accounts, `/me`, `subscribed_apps`), and a login dialog that sends the browser
 //! back with a code or a cancel, as `--dialog-url` expects.
 
-use crate::{FakeGraph, Seen};
+use crate::{FakeGraph, Loopback, Seen};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -139,33 +139,29 @@ pub enum DialogAnswer {
 /// Meta's login dialog on loopback: every request is recorded and answered with a redirect to `redirect_uri`,
 /// carrying the request's `state` and the answer set with `answer`. Stops when dropped.
 pub struct FakeDialog {
-    server: Arc<tiny_http::Server>,
     seen: Arc<Mutex<Vec<String>>>,
     answer: Arc<Mutex<DialogAnswer>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: Loopback,
 }
 
 impl FakeDialog {
     pub fn start(redirect_uri: &str) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("binding a loopback port"));
         let (seen, answer) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(DialogAnswer::Cancel)));
-        let (srv, log, next, back) = (server.clone(), seen.clone(), answer.clone(), redirect_uri.to_owned());
-        let thread = std::thread::spawn(move || {
-            for request in srv.incoming_requests() {
-                let url = request.url().to_owned();
-                log.lock().unwrap().push(url.clone());
-                let state = query_value(&url, "state").unwrap_or_default();
-                let location = match &*next.lock().unwrap() {
-                    DialogAnswer::Code(code) => format!("{back}?code={code}&state={state}#_=_"),
-                    DialogAnswer::Cancel => format!(
-                        "{back}?error_reason=user_denied&error=access_denied&error_description=Permissions+error&state={state}#_=_"
-                    ),
-                };
-                let header = tiny_http::Header::from_bytes("location", location).unwrap();
-                let _ = request.respond(tiny_http::Response::empty(302).with_header(header));
-            }
+        let (log, next, back) = (seen.clone(), answer.clone(), redirect_uri.to_owned());
+        let server = Loopback::serve(move |request| {
+            let url = request.url().to_owned();
+            log.lock().unwrap().push(url.clone());
+            let state = query_value(&url, "state").unwrap_or_default();
+            let location = match &*next.lock().unwrap() {
+                DialogAnswer::Code(code) => format!("{back}?code={code}&state={state}#_=_"),
+                DialogAnswer::Cancel => format!(
+                    "{back}?error_reason=user_denied&error=access_denied&error_description=Permissions+error&state={state}#_=_"
+                ),
+            };
+            let header = tiny_http::Header::from_bytes("location", location).unwrap();
+            let _ = request.respond(tiny_http::Response::empty(302).with_header(header));
         });
-        Self { server, seen, answer, thread: Some(thread) }
+        Self { seen, answer, server }
     }
 
     /// What it does with the next person.
@@ -175,21 +171,12 @@ impl FakeDialog {
 
     /// Its port on 127.0.0.1.
     pub fn port(&self) -> u16 {
-        self.server.server_addr().to_ip().expect("an IP listener").port()
+        self.server.addr().port()
     }
 
     /// The dialog URLs it was sent to, path and query.
     pub fn requests(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeDialog {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -96,8 +96,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/logout", post(session::sign_out))
         .route("/connect/{login}", get(connect::start))
         .route("/connect/select", get(select::form).post(select::save))
-        .route("/accounts/{id}/representative", post(pages::representative))
-        .route("/accounts/{id}/filters", post(pages::filters))
+        .route("/accounts/{id}/{switch}", post(pages::switched))
         .route_layer(middleware::from_fn_with_state(app.clone(), session::require_person));
     Router::new()
         .route("/login", get(session::sign_in_form).post(session::sign_in))

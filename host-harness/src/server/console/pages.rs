@@ -90,35 +90,23 @@ fn minute(ms: u64) -> String {
     format!("{} {} UTC", &text[..10], &text[11..16])
 }
 
-/// `POST /accounts/{id}/representative`: `on=true` marks the account, `on=false` clears the mark.
-pub(super) async fn representative(
+/// `POST /accounts/{id}/representative` (`on=true` marks the account, `on=false` clears the mark) and
+/// `POST /accounts/{id}/filters` (`filter`, `skip-story-mentions` or `skip-shares`, turned `on` or off).
+pub(super) async fn switched(
     visit: Visit,
     Extension(person): Extension<Person>,
-    Path(account): Path<String>,
+    Path((account, setting)): Path<(String, String)>,
     body: Body,
 ) -> Response {
     switch(visit, person, body, move |harness, form| {
         let on = form.get("on") == Some("true");
-        harness.set_representative(on.then_some(account.as_str()))
-    })
-    .await
-}
-
-/// `POST /accounts/{id}/filters`: `filter` (`skip-story-mentions` or `skip-shares`) turned `on` or off.
-pub(super) async fn filters(
-    visit: Visit,
-    Extension(person): Extension<Person>,
-    Path(account): Path<String>,
-    body: Body,
-) -> Response {
-    switch(visit, person, body, move |harness, form| {
-        let on = Some(form.get("on") == Some("true"));
-        match form.get("filter") {
-            Some("skip-story-mentions") => harness.change_filters(&account, on, None).map(drop),
-            Some("skip-shares") => harness.change_filters(&account, None, on).map(drop),
+        match (setting.as_str(), form.get("filter")) {
+            ("representative", _) => harness.set_representative(on.then_some(account.as_str())),
+            ("filters", Some("skip-story-mentions")) => harness.change_filters(&account, Some(on), None).map(drop),
+            ("filters", Some("skip-shares")) => harness.change_filters(&account, None, Some(on)).map(drop),
             _ => Err(CallError::Rejected(messenger_core::ConnectorError::new(
                 "invalid-argument",
-                "filter is skip-story-mentions or skip-shares",
+                "a switch is the representative mark or the filter skip-story-mentions or skip-shares",
             ))),
         }
     })
