@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The accounts the fake logins reach, each through its Page.
 const A: FakeAccount = FakeAccount { page_id: "1001", account_id: "17841400000000001", username: "shop_a" };
 const B: FakeAccount = FakeAccount { page_id: "1002", account_id: "17841400000000002", username: "shop_b" };
 const C: FakeAccount = FakeAccount { page_id: "1003", account_id: "17841400000000003", username: "shop_c" };
@@ -42,6 +43,7 @@ struct Driver {
 }
 
 impl Driver {
+    /// Starts chromedriver and waits until it answers.
     fn start(chromedriver: &PathBuf) -> Self {
         let port = free_port();
         let child = Command::new(chromedriver)
@@ -88,6 +90,7 @@ struct Browser {
 }
 
 impl Browser {
+    /// A headless chromium session at the server on `base`, logging its console.
     async fn open(driver: &Driver, chromium: &PathBuf, base: String) -> Self {
         let capabilities = json!({
             "browserName": "chrome",
@@ -113,6 +116,7 @@ impl Browser {
         Self { client, shots, base }
     }
 
+    /// Opens a path of the server.
     async fn goto(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
     }
@@ -133,14 +137,17 @@ impl Browser {
         }
     }
 
+    /// The text of the element `css` selects.
     async fn text(&self, css: &str) -> String {
         self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
     }
 
+    /// Whether the page has an element `css` selects.
     async fn has(&self, css: &str) -> bool {
         !self.client.find_all(Locator::Css(css)).await.unwrap().is_empty()
     }
 
+    /// The path of the page shown.
     async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }
@@ -193,6 +200,7 @@ fn a_person_links_selects_marks_switches_and_re_authorizes_in_a_browser() {
     eprintln!("the browser walk took {:.1} s", started.elapsed().as_secs_f64());
 }
 
+/// The person's walk through the console, page by page.
 async fn walk_through(browser: &Browser, dialog: &FakeDialog, addr: std::net::SocketAddr) {
     // Sign in: the console sends a stranger to the form first.
     browser.goto("/").await;

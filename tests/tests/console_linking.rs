@@ -9,6 +9,7 @@ use messenger_test_support::meta::{DialogAnswer, FakeAccount, FakeDialog, MetaGr
 use messenger_test_support::*;
 use std::time::Duration;
 
+/// The accounts the fake login reaches; B's subscription is refused.
 const A: FakeAccount = FakeAccount { page_id: "1001", account_id: "17841400000000001", username: "shop_a" };
 const B: FakeAccount = FakeAccount { page_id: "1002", account_id: "17841400000000002", username: "shop_b" };
 
@@ -21,6 +22,7 @@ struct Linking {
     _dir: tempfile::TempDir,
 }
 
+/// A server whose link attempts live `attempt_lifetime` (10 minutes when none), on a fresh database.
 fn start(attempt_lifetime: Option<Duration>) -> Linking {
     let meta = MetaGraph::start(MetaLogins { codes: vec![("fb-ab", vec![A, B])], refused: vec![B.account_id] });
     let dir = tempfile::tempdir().unwrap();
@@ -49,6 +51,7 @@ fn through_dialog(person: &mut Person, dialog: &FakeDialog, start: &str, answer:
     person.get(to_meta.location()).location().to_owned()
 }
 
+/// A person signed in with the test API key.
 fn signed_in(server: &ServerHandle) -> Person {
     let mut person = Person::new(server.addr);
     assert_eq!(person.sign_in(API_KEY).status, 303);

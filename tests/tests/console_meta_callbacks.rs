@@ -9,8 +9,10 @@ use messenger_test_support::meta::{FACEBOOK_PERSON, provision_links, signed_requ
 use messenger_test_support::*;
 use serde_json::Value;
 
+/// A is linked by the Facebook person, B by someone else.
 const A: &str = "17841400000000001";
 const B: &str = "17841400000000002";
+/// How Meta posts its callbacks.
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
 /// A server whose channel links A (authorized by the Facebook person, a day and a half ago) and B (someone else).
@@ -27,16 +29,19 @@ fn start(dir: &tempfile::TempDir, graph: &FakeGraph, language: Option<&str>) -> 
     spawn(harness(database, graph), config).unwrap()
 }
 
+/// `GET /api/accounts`'s accounts.
 fn accounts(server: &ServerHandle) -> Vec<Value> {
     let (status, listed) = api_call(server.addr, "GET", "/api/accounts", &[AUTH], b"");
     assert_eq!(status, 200, "{listed}");
     listed["accounts"].as_array().unwrap().clone()
 }
 
+/// Every event of the feed.
 fn events(server: &ServerHandle) -> Vec<Value> {
     read_feed(server.addr, "", "", 1000).0
 }
 
+/// Posts a `signed_request` to one of Meta's callbacks.
 fn callback(server: &ServerHandle, path: &str, signed: &str) -> (u16, String) {
     post(server, path, &[FORM], format!("signed_request={signed}").as_bytes())
 }

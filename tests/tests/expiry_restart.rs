@@ -6,9 +6,11 @@ use messenger_test_support::meta::provision_links;
 use messenger_test_support::*;
 use std::time::{Duration, Instant};
 
+/// Two accounts expiring in 5 days: their owners are due a notice.
 const A: &str = "17841400000000001";
 const B: &str = "17841400000000002";
 
+/// A serve node named `name` on the shared database.
 fn node(name: &str, database: &Database, graph: &FakeGraph) -> ServerHandle {
     let config = ServeConfig {
         node: name.into(),

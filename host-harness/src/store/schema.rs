@@ -272,9 +272,13 @@ pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE name = ?1 AND holder =
 /// Each takes the namespace and `?2`: the account id, or for events a `LIKE` pattern of its id in their JSON.
 pub const FORGET_BODIES: &str = "UPDATE deliveries SET body = substr(body, 1, 0) WHERE namespace = ?1
     AND id IN (SELECT delivery_id FROM events WHERE namespace = ?1 AND json LIKE ?2 ESCAPE '\\')";
+/// The account's events.
 pub const FORGET_EVENTS: &str = "DELETE FROM events WHERE namespace = ?1 AND json LIKE ?2 ESCAPE '\\'";
+/// When the account had webhooks.
 pub const FORGET_ACCOUNT_ACTIVITY: &str = "DELETE FROM account_activity WHERE namespace = ?1 AND account_id = ?2";
+/// When its customers wrote.
 pub const FORGET_CUSTOMER_ACTIVITY: &str = "DELETE FROM customer_activity WHERE namespace = ?1 AND account_id = ?2";
+/// When its owners were told.
 pub const FORGET_NOTICES: &str = "DELETE FROM notices WHERE namespace = ?1 AND account_id = ?2";
 
 /// Routes an account to a channel, unless another channel holds it (then no row changes).

@@ -42,6 +42,7 @@ pub struct Person {
 }
 
 impl Person {
+    /// A person with no cookie yet, at the server on `addr`.
     pub fn new(addr: SocketAddr) -> Self {
         let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
         Self { addr, agent, cookies: BTreeMap::new(), language: None }

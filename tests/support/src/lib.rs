@@ -201,6 +201,7 @@ pub struct Loopback {
 }
 
 impl Loopback {
+    /// Starts serving each request with `handle`.
     pub fn serve(mut handle: impl FnMut(tiny_http::Request) + Send + 'static) -> Self {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("binding a loopback port"));
         let incoming = server.clone();

@@ -27,6 +27,7 @@ pub struct MetaLogins {
 }
 
 impl MetaLogins {
+    /// The accounts `code` reaches, if it is one of the logins'.
     fn reached(&self, code: &str) -> Option<&Vec<FakeAccount>> {
         self.codes.iter().find(|(c, _)| *c == code).map(|(_, accounts)| accounts)
     }
@@ -83,6 +84,7 @@ impl MetaLogins {
     }
 }
 
+/// A Graph error answer.
 fn refusal(code: u16, message: &str) -> (u16, String) {
     (400, json!({"error": {"message": message, "type": "OAuthException", "code": code}}).to_string())
 }
@@ -105,6 +107,7 @@ pub struct MetaGraph {
 }
 
 impl MetaGraph {
+    /// A fake Graph answering as `logins` say.
     pub fn start(logins: MetaLogins) -> Self {
         let logins = Arc::new(Mutex::new(logins));
         let answering = logins.clone();
@@ -145,6 +148,7 @@ pub struct FakeDialog {
 }
 
 impl FakeDialog {
+    /// A dialog that sends people back to `redirect_uri` (Cancel until told otherwise).
     pub fn start(redirect_uri: &str) -> Self {
         let (seen, answer) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(DialogAnswer::Cancel)));
         let (log, next, back) = (seen.clone(), answer.clone(), redirect_uri.to_owned());

@@ -24,9 +24,11 @@ const PICK_MS: u64 = 30 * 60_000;
 
 /// Meta's dialog hosts (`--dialog-url` replaces them).
 const FACEBOOK_DIALOG: &str = "https://www.facebook.com";
+/// Instagram Login's dialog host.
 const INSTAGRAM_DIALOG: &str = "https://www.instagram.com";
 /// The permissions each login asks for: what receiving and answering messages needs, and no more.
 const FACEBOOK_SCOPES: &str = "instagram_basic,instagram_manage_messages,pages_manage_metadata,pages_show_list,pages_messaging,business_management";
+/// Instagram Login's permissions.
 const INSTAGRAM_SCOPES: &str = "instagram_business_basic,instagram_business_manage_messages";
 
 /// A link attempt, stored until its callback (single use).

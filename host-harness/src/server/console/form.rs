@@ -5,6 +5,7 @@
 pub(super) struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// The pairs of `encoded`, in order.
     pub fn parse(encoded: &[u8]) -> Self {
         let pairs = encoded
             .split(|b| *b == b'&')
@@ -58,6 +59,7 @@ fn decode(encoded: &[u8]) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
+/// The value of one hex digit.
 fn hex_digit(c: u8) -> Option<u8> {
     (c as char).to_digit(16).map(|d| d as u8)
 }

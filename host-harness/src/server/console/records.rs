@@ -21,6 +21,7 @@ pub(super) struct Records {
 const USED: &[u8] = b"used";
 
 impl Records {
+    /// The records of `kind` in `database`.
     pub fn new(database: &Database, kind: &'static str) -> Self {
         let namespace = Namespace::new("console", "records").expect("a valid namespace");
         Self { database: database.clone(), namespace, kind }
@@ -76,6 +77,7 @@ impl Records {
         self.database.transaction(&self.namespace, |session| session.delete(&self.key(reference)).map_err(storage))
     }
 
+    /// The store key of a reference.
     fn key(&self, reference: &str) -> String {
         format!("{}/{reference}", self.kind)
     }
@@ -100,6 +102,7 @@ fn expiry_of(key: &str, kind: &str) -> Option<u64> {
     key.strip_prefix(kind)?.strip_prefix('/')?.get(..13)?.parse().ok()
 }
 
+/// A storage failure, for the log.
 fn storage(error: messenger_core::ports::StorageError) -> anyhow::Error {
     anyhow::anyhow!("the console's records: {error:?}")
 }

@@ -69,6 +69,7 @@ impl Lang {
         spoken.or_else(|| configured.and_then(Self::of_tag)).unwrap_or(Self::En)
     }
 
+    /// The language of a tag (`ko`, `en-US`, ...), if the console speaks it.
     fn of_tag(tag: &str) -> Option<Self> {
         let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
         match primary.as_str() {
@@ -88,6 +89,7 @@ impl Lang {
 }
 
 impl Pages {
+    /// Parses the templates and the texts (compiled in, so a failure is a bug caught by any test).
     pub fn new() -> Self {
         let mut templates = Environment::new();
         for (name, source) in TEMPLATES {

@@ -129,6 +129,7 @@ pub(super) async fn sign_in_form(visit: Visit) -> Response {
     sign_in_page(&visit, StatusCode::OK, false)
 }
 
+/// The sign-in form (`failed`: after a wrong key), with its CSRF token and the cookie it is checked against.
 fn sign_in_page(visit: &Visit, status: StatusCode, failed: bool) -> Response {
     let (app, nonce) = (&visit.app, random_token());
     let context = json!({"login_csrf": app.console.signer.tag("sign-in", &nonce), "failed": failed});

@@ -64,6 +64,8 @@ struct Grant {
 /// At most this many pages of `me/accounts` are read (100 Pages each).
 const MAX_PAGE_LISTINGS: usize = 20;
 
+/// Facebook Login: the code, then a long-lived user token, who logged in, and the Pages with their Instagram
+/// accounts (each with its Page token).
 fn facebook_grants(request: &LinkRequest, http: &impl Http) -> Result<Authorization, ConnectorError> {
     let base = format!("{FACEBOOK_GRAPH}/{API_VERSION}/oauth/access_token");
     let short = get_json(
@@ -129,6 +131,7 @@ fn facebook_grants(request: &LinkRequest, http: &impl Http) -> Result<Authorizat
     Ok(Authorization { grants, person: person.into_iter().collect() })
 }
 
+/// Instagram Login: the code, then a long-lived token, and the account itself (`/me`).
 fn instagram_grants(request: &LinkRequest, http: &impl Http) -> Result<Authorization, ConnectorError> {
     let form = format!(
         "client_id={}&client_secret={}&grant_type=authorization_code&redirect_uri={}&code={}",
@@ -216,6 +219,7 @@ pub fn refresh(
     Ok(expires_at)
 }
 
+/// A Graph GET, with the token (if any) in the Authorization header.
 pub(super) fn get_json(http: &impl Http, url: &str, bearer: Option<&str>) -> Result<Value, ConnectorError> {
     let headers = bearer.map(|t| vec![("authorization".to_owned(), format!("Bearer {t}"))]).unwrap_or_default();
     exchange(
