@@ -96,6 +96,13 @@ fn the_dialog_gets_the_app_the_redirect_uri_the_scopes_and_a_signed_state() {
     let started = helpdesk.send("GET", "/connect/facebook", &[AUTH], None);
     assert_eq!(started.status, 302);
     assert!(helpdesk.cookies.contains_key("messenger_session"));
+    let (status, refused) =
+        api_call(linking.server.addr, "GET", "/connect/facebook", &[("Authorization", "Bearer wrong-key")], b"");
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (401, Some("unauthorized")),
+        "a wrong key is the API's 401"
+    );
     assert!(linking.meta.calls().is_empty(), "nothing is exchanged before the callback");
 }
 

@@ -4,6 +4,7 @@
 //! when the public URL is https. The session names its key, so removing the key ends the session. Forms carry a
 //! CSRF token tied to the session; the sign-in form one tied to a short-lived cookie of its own.
 
+use super::super::answer::unauthorized;
 use super::super::app::App;
 use super::super::keys::Caller;
 use super::form::Form;
@@ -103,13 +104,13 @@ pub(super) async fn require_person(State(app): State<Arc<App>>, mut request: Req
         request.extensions_mut().insert(person);
         return next.run(request).await;
     }
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|key| app.keys.find(key.trim()));
-    if let Some(caller) = bearer {
+    let presented = request.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default().to_owned());
+    if let Some(presented) = presented {
+        // A client that sends a key is a program, not a browser: a wrong key is the API's 401, not the sign-in form.
+        let Some(caller) = presented.strip_prefix("Bearer ").and_then(|key| app.keys.find(key.trim())) else {
+            tracing::warn!(path = %request.uri().path(), "a console call with a wrong API key: 401");
+            return unauthorized();
+        };
         let (mut person, cookie) = open_session(&app, caller);
         person.by_cookie = false;
         request.extensions_mut().insert(person);
