@@ -39,17 +39,7 @@ impl EgressPolicy {
     /// Sets the Graph override. Plain http is accepted only for a loopback address: tokens never cross a network
     /// in clear text.
     pub fn with_graph_url(mut self, url: &str) -> Result<Self> {
-        let uri: Uri = url.parse().map_err(|e| anyhow::anyhow!("--graph-url {url:?} is not a URL: {e}"))?;
-        let host = uri.host().unwrap_or_default();
-        match uri.scheme_str() {
-            Some("https") if !host.is_empty() => {}
-            Some("http") if is_loopback(host) => {}
-            Some("http") => {
-                bail!("--graph-url may use plain http only on loopback (127.0.0.1, ::1, localhost): {url:?}")
-            }
-            _ => bail!("--graph-url must be an absolute http(s) URL: {url:?}"),
-        }
-        self.graph_url = Some(uri);
+        self.graph_url = Some(override_url("--graph-url", url)?);
         Ok(self)
     }
 
@@ -77,6 +67,18 @@ impl EgressPolicy {
             Some(base) => format!("{}{path_and_query}", base.to_string().trim_end_matches('/')),
             None => url.to_owned(),
         })
+    }
+}
+
+/// A URL that replaces one of Meta's hosts (`flag` names it in the refusal): https, or plain http on loopback only.
+pub fn override_url(flag: &str, url: &str) -> Result<Uri> {
+    let uri: Uri = url.parse().map_err(|e| anyhow::anyhow!("{flag} {url:?} is not a URL: {e}"))?;
+    let host = uri.host().unwrap_or_default();
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => Ok(uri),
+        Some("http") if is_loopback(host) => Ok(uri),
+        Some("http") => bail!("{flag} may use plain http only on loopback (127.0.0.1, ::1, localhost): {url:?}"),
+        _ => bail!("{flag} must be an absolute http(s) URL: {url:?}"),
     }
 }
 

@@ -28,7 +28,8 @@ pub use harness::{AccountOverview, CallError, Harness, HarnessConfig, Outcome, R
 pub use outbox::{Outbox, QueueFull, QueueLimits, Queued, ReplyStatus, StoredReply, Submitted};
 pub use runtime::limits::Limits;
 pub use server::{
-    ApiKey, ForwardConfig, Retention, ServeConfig, ServerHandle, Unrouted, forward_cursor, spawn as serve,
+    ApiKey, ConsoleConfig, ForwardConfig, Retention, ServeConfig, ServerHandle, Unrouted, forward_cursor,
+    spawn as serve,
 };
 pub use store::{Conflict, Database, Namespace, Sealer, Session, Tokens, Writes, feed, journal, retention};
 

@@ -8,7 +8,7 @@ mod wit {
 use messenger_core::wire::Mirror;
 use messenger_core::{ConnectorError, accounts, inbound as core_in, messenger_profile as core_profile};
 use messenger_core::{outbound as core_out, ports, settings};
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, messenger_profile, outbound};
+use wit::exports::helpdesk::messenger_connector::{expiry, inbound, linking, messenger_profile, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 messenger_core::wit_mappings!(
@@ -20,6 +20,7 @@ messenger_core::wit_mappings!(
     expiry = crate::wit::exports::helpdesk::messenger_connector::expiry,
     messenger_profile = crate::wit::exports::helpdesk::messenger_connector::messenger_profile,
 );
+messenger_core::linking_wit_mappings!(linking = crate::wit::exports::helpdesk::messenger_connector::linking);
 
 struct Component;
 wit::export!(Component with_types_in wit);
@@ -42,6 +43,10 @@ impl ports::Storage for HostStorage {
     }
     fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, ports::StorageError> {
         storage::compare_and_swap(key, expected, new).map_err(Mirror::mirror)
+    }
+    fn list_keys(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<ports::KeyPage, ports::StorageError> {
+        let page = storage::list_keys(prefix, cursor, limit).map_err(Mirror::<ports::StorageError>::mirror)?;
+        Ok((page.keys, page.cursor))
     }
 }
 
@@ -152,5 +157,23 @@ impl messenger_profile::Guest for Component {
 
     fn delete(account_id: String, field: messenger_profile::ProfileField, now: u64) -> Result<(), types::ErrorInfo> {
         answer(core_profile::delete(&account_id, field.mirror(), now, &HostStorage, &HostHttp))
+    }
+}
+
+impl linking::Guest for Component {
+    fn subscribe_webhooks(account_id: String, now: u64) -> Result<linking::Subscription, types::ErrorInfo> {
+        answer(accounts::subscribe(&account_id, now, &HostStorage, &HostHttp))
+    }
+
+    fn list_subscriptions() -> Result<Vec<linking::Subscription>, types::ErrorInfo> {
+        answer(accounts::subscriptions(&HostStorage))
+    }
+
+    fn deauthorize(person_id: String, now: u64) -> Result<Vec<String>, types::ErrorInfo> {
+        answer(accounts::deauthorize(&person_id, now, &HostStorage))
+    }
+
+    fn forget_person(person_id: String) -> Result<Vec<String>, types::ErrorInfo> {
+        answer(accounts::forget(&person_id, &HostStorage))
     }
 }

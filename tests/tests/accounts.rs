@@ -27,6 +27,7 @@ fn meta(refresh_ok: bool) -> impl Fn(&Seen) -> (u16, String) + Send + Sync + 'st
             ("GET", "/v23.0/oauth/access_token") if seen.url.contains("code=") => {
                 ok(json!({"access_token": "fb-user-short"}))
             }
+            ("GET", "/v23.0/me") if bearer == "Bearer fb-user-long" => ok(json!({"id": "5550001"})),
             ("GET", "/v23.0/me/accounts") if bearer == "Bearer fb-user-long" => ok(json!({"data": [
                 {"id": "1001", "access_token": "page-token-a", "instagram_business_account": {"id": A, "username": "shop_a"}},
                 {"id": "1002", "access_token": "page-token-none"}
@@ -82,6 +83,12 @@ fn facebook_login_exchanges_the_code_and_links_the_pages_instagram_account() {
     );
     assert_eq!(linked[0].expires_at, NOW + 5_183_944_000);
     assert_eq!(stored_value(&path, &format!("account/{A}/access-token")).as_deref(), Some("page-token-a"));
+    let record: Value = serde_json::from_str(&stored_value(&path, &format!("account/{A}/link")).unwrap()).unwrap();
+    assert_eq!(
+        (&record["page_id"], &record["authorized_by"]),
+        (&json!("1001"), &json!(["5550001"])),
+        "the Page (its webhooks are subscribed there) and who logged in (Meta's callbacks name them)"
+    );
     let first = &graph.requests()[0];
     assert!(
         first.url.contains("code=AQB-code%23_") && first.url.contains("redirect_uri=https%3A%2F%2Fhelpdesk.example"),
@@ -159,7 +166,11 @@ fn re_authorizing_the_same_account_keeps_its_data_another_account_starts_fresh()
     // Within the profile cache's 3-day TTL the cached profile serves, across the re-authorization.
     let later = harness.translate(&signed_delivery("reaction-react.json", NOW + 3_600_000), &options()).unwrap();
     assert_eq!(later[0].customer.as_ref().unwrap().username.as_deref(), Some("minji.kim_92"));
-    assert_eq!(graph.requests().len(), profile_fetches + 3, "3 exchange calls, the profile came from the cache");
+    assert_eq!(
+        graph.requests().len(),
+        profile_fetches + 4,
+        "4 linking calls (code, long-lived token, who logged in, Pages), the profile came from the cache"
+    );
     let other = harness.link_accounts(&link_request(LoginKind::Instagram, NOW)).unwrap();
     assert!(!other[0].relinked, "another account is a new link");
 }

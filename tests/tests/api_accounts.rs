@@ -2,26 +2,16 @@
 //! through the same implementation as the CLI (the answers are the CLI's output); a drop needs a confirmation;
 //! bad input is refused with a code and changes nothing; a key bound to a channel reaches no other.
 
-use messenger_harness::{ApiKey, Database, Namespace, ServeConfig, ServerHandle, serve as spawn};
+use messenger_harness::{ApiKey, Database, ServeConfig, ServerHandle, serve as spawn};
 use messenger_test_support::*;
 use serde_json::{Value, json};
 
 const A: &str = "17841400000000001";
 const B: &str = "17841400000000002";
-const DAY: u64 = 86_400_000;
 
 fn start(dir: &tempfile::TempDir, graph: &FakeGraph) -> ServerHandle {
     let database = Database::open(&dir.path().join("c.db"), 4).unwrap();
-    let namespace = Namespace::new("instagram", "default").unwrap();
-    let now = messenger_harness::now_ms();
-    for (account, days_left) in [(A, 5), (B, 40)] {
-        let record = json!({"linked_at": now - 20 * DAY, "token_expires_at": now + days_left * DAY,
-            "username": format!("shop_{account}"), "instagram_login": false});
-        let key = messenger_core::keys::link_record(account);
-        database.provision(namespace.clone(), &key, record.to_string().as_bytes()).unwrap();
-    }
-    let accounts = json!([A, B]).to_string();
-    database.provision(namespace, messenger_core::keys::CHANNEL_ACCOUNTS, accounts.as_bytes()).unwrap();
+    messenger_test_support::meta::provision_links(&database, &[(A, 20, 5, "5550001"), (B, 20, 40, "5550001")], &[A, B]);
     let mut keys = quick_serve_config().api_keys;
     keys.push(ApiKey { name: "bound".into(), key: "bound-key".into(), channel: Some("other".into()) });
     spawn(harness(database, graph), ServeConfig { api_keys: keys, ..quick_serve_config() }).unwrap()

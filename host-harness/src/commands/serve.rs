@@ -23,6 +23,13 @@ pub(super) struct ServeArgs {
     /// POST committed events here (signed with MESSENGER_FORWARD_SECRET or the config's `forward-secret`).
     #[arg(long, value_name = "URL")]
     forward_url: Option<String>,
+    /// Send browsers to this host instead of Meta's login dialogs (tests run a fake dialog on loopback).
+    #[arg(long, value_name = "URL")]
+    dialog_url: Option<String>,
+    /// How often the expiry scheduler evaluates the linked accounts, in seconds [default: the config's
+    /// `expiry-interval-seconds`, else 3600].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    expiry_interval: Option<u64>,
 }
 
 /// The default store, relative to where serve starts.
@@ -52,6 +59,16 @@ struct ConfigFile {
     /// of them).
     #[serde(default)]
     retention_days: RetentionDays,
+    /// The Meta app id (Facebook Login's client id), when MESSENGER_APP_ID is not set.
+    app_id: Option<String>,
+    /// The Instagram app id (Instagram Login's client id), when MESSENGER_INSTAGRAM_APP_ID is not set.
+    instagram_app_id: Option<String>,
+    /// Where Meta and browsers reach this server, when MESSENGER_PUBLIC_URL is not set.
+    public_url: Option<String>,
+    /// A Facebook Login for Business configuration id, sent instead of the scopes.
+    login_config_id: Option<String>,
+    /// How often the expiry scheduler runs, in seconds (`--expiry-interval` wins).
+    expiry_interval_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -99,7 +116,9 @@ pub(super) fn run(cli: &Cli, args: &ServeArgs) -> Result<String, Failure> {
 }
 
 fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
+    let console = console_config(args, &file)?;
     let mut config = ServeConfig {
+        console,
         addr: args.addr,
         app_secret: env("MESSENGER_APP_SECRET").or(file.app_secret),
         verify_token: env("MESSENGER_VERIFY_TOKEN").or(file.verify_token),
@@ -126,6 +145,10 @@ fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
     if let Some(limit) = file.queue_limit {
         config.queue_limit = limit.max(1);
     }
+    if let Some(seconds) = args.expiry_interval.or(file.expiry_interval_seconds) {
+        config.expiry_every = std::time::Duration::from_secs(seconds.max(1));
+    }
+
     if let Some(token) = env("MESSENGER_ACCESS_TOKEN").or(file.access_token) {
         harness
             .database()
@@ -150,8 +173,36 @@ fn serve(harness: Harness, args: &ServeArgs, file: ConfigFile) -> Result<()> {
     adopt_linked_accounts(&harness);
     let (harness_db, node) = (harness.database().describe(), config.node.clone());
     let server = server::spawn(harness, config)?;
-    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, /api/*, GET /metrics, GET /healthz");
+    tracing::info!(addr = %server.addr, db = %harness_db, node = %node, "serving POST/GET /webhooks/instagram, /api/*, the console (/), /connect/*, /meta/*, GET /metrics, GET /healthz");
     server.wait_for_signal()
+}
+
+/// Linking from a browser: the app ids and public URL from the environment, else the config file; the dialog host
+/// from `--dialog-url` (plain http only on loopback, as `--graph-url`).
+fn console_config(args: &ServeArgs, file: &ConfigFile) -> Result<server::ConsoleConfig> {
+    if let Some(url) = &args.dialog_url {
+        crate::egress::override_url("--dialog-url", url)?;
+        tracing::warn!(dialog = %url, "--dialog-url: browsers are sent to this host, not to Meta's login dialogs");
+    }
+    let public_url = env("MESSENGER_PUBLIC_URL").or(file.public_url.clone());
+    if let Some(url) = &public_url {
+        anyhow::ensure!(
+            url.starts_with("https://") || url.starts_with("http://"),
+            "MESSENGER_PUBLIC_URL must be an http(s) URL: {url:?}"
+        );
+    }
+    let console = server::ConsoleConfig {
+        app_id: env("MESSENGER_APP_ID").or(file.app_id.clone()),
+        instagram_app_id: env("MESSENGER_INSTAGRAM_APP_ID").or(file.instagram_app_id.clone()),
+        public_url,
+        dialog_url: args.dialog_url.clone(),
+        login_config_id: env("MESSENGER_LOGIN_CONFIG_ID").or(file.login_config_id.clone()),
+        attempt_lifetime: None,
+    };
+    if console.app_id.is_none() || console.public_url.is_none() {
+        tracing::warn!("MESSENGER_APP_ID or MESSENGER_PUBLIC_URL is not set: accounts cannot be linked from a browser");
+    }
+    Ok(console)
 }
 
 /// Routes the default channel's linked accounts to it where no channel holds them: accounts linked before routes

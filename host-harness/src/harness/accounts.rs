@@ -3,8 +3,9 @@
 
 use super::{CallError, Harness};
 use crate::store::activity;
+use messenger_core::ConnectorError;
 use messenger_core::accounts::{AccountInfo, SelectionChange};
-use messenger_core::expiry::{Link, LinkState};
+use messenger_core::expiry::{Link, LinkState, Reason};
 use messenger_core::settings::Filters;
 use messenger_core::time::{TimestampMs, format_rfc3339};
 use serde::Serialize;
@@ -39,10 +40,23 @@ pub struct AccountOverview {
     pub expires_at: String,
     pub representative: bool,
     pub filters: FilterFields,
-    /// Meta delivers this account's webhooks here: one has arrived.
+    /// Whether Meta delivers this account's webhooks here: the stored outcome of the connector's subscription
+    /// when it made one, else whether a webhook for it has arrived.
     pub subscribed: bool,
+    /// Why Meta refused the subscription, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_error: Option<ConnectorError>,
     #[schema(format = DateTime, required)]
     pub last_webhook_at: Option<String>,
+    /// Why the link needs attention (expiring, expired, or why it broke), when it does.
+    pub reason: Option<Reason>,
+    /// When the link was made, when it expires, and when a webhook last came (ms), for hosts that compute.
+    #[serde(skip)]
+    pub linked_at_ms: u64,
+    #[serde(skip)]
+    pub expires_at_ms: u64,
+    #[serde(skip)]
+    pub last_webhook_ms: Option<u64>,
 }
 
 /// An account's filters as both faces show them (the component stores its own form of them).
@@ -129,19 +143,26 @@ impl Harness {
 
     /// Every linked account with its state at `now`, filters and last webhook.
     pub fn account_overview(&self, now: TimestampMs) -> Result<Vec<AccountOverview>, CallError> {
+        let subscriptions = self.subscriptions()?;
         let mut overview = Vec::new();
         for account in self.list_accounts()? {
             let decision = self.evaluate_link(&link_of(&account, now, None, Vec::new(), None))?;
             let last_webhook = activity::last_webhook(self.database(), self.namespace(), &account.account_id)
                 .map_err(CallError::Host)?;
+            let subscription = subscriptions.iter().find(|s| s.account_id == account.account_id);
             overview.push(AccountOverview {
                 filters: self.filters(&account.account_id)?.into(),
                 state: decision.state,
                 expires_at: format_rfc3339(decision.expires_at),
                 login: account.login.as_str(),
                 representative: account.representative,
-                subscribed: last_webhook.is_some(),
+                subscribed: subscription.map_or(last_webhook.is_some(), |s| s.is_subscribed()),
+                subscription_error: subscription.and_then(|s| s.error.clone()),
                 last_webhook_at: last_webhook.map(format_rfc3339),
+                reason: decision.reason,
+                linked_at_ms: account.linked_at,
+                expires_at_ms: decision.expires_at,
+                last_webhook_ms: last_webhook,
                 username: account.username,
                 account_id: account.account_id,
             });

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod calls;
+mod linking;
 mod retry;
 
 pub use accounts::{AccountOverview, FilterFields, Selection, link_of};

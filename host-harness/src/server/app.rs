@@ -25,6 +25,8 @@ pub(super) struct App {
     pub committed: tokio::sync::watch::Sender<u64>,
     pub forwarder: Option<Forwarder>,
     pub metrics: Metrics,
+    /// The console's signer, pages and linking settings.
+    pub console: super::console::Console,
 }
 
 impl App {
@@ -38,6 +40,7 @@ impl App {
         let keys = Keys::new(&config.api_keys);
         let committed = tokio::sync::watch::Sender::new(0);
         let forwarder = config.forward.clone().map(Forwarder::new);
+        let console = super::console::Console::new(&config.console, config.app_secret.as_deref());
         Self {
             harness: Arc::new(harness),
             outbox,
@@ -49,6 +52,7 @@ impl App {
             committed,
             forwarder,
             metrics: Metrics::new(),
+            console,
         }
     }
 

@@ -98,6 +98,11 @@ impl Keys {
         Self(keys.iter().map(|key| (digest(key), caller(key))).collect())
     }
 
+    /// The caller of the key named `name`, while that key is still configured (a console session names its key).
+    pub fn named(&self, name: &str) -> Option<Caller> {
+        self.0.iter().find(|(_, caller)| &*caller.name == name).map(|(_, caller)| caller.clone())
+    }
+
     /// The caller whose key this is. Every configured key is compared, whichever matches.
     pub fn find(&self, presented: &str) -> Option<Caller> {
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();

@@ -9,6 +9,7 @@ mod api;
 mod app;
 mod background;
 mod conn;
+mod console;
 mod deliver;
 mod forward;
 mod keys;
@@ -17,6 +18,7 @@ mod observe;
 pub(crate) mod parse;
 mod routes;
 
+pub use console::ConsoleConfig;
 pub use deliver::Unrouted;
 pub use forward::{ForwardConfig, stored_cursor as forward_cursor};
 pub use keys::ApiKey;
@@ -81,6 +83,8 @@ pub struct ServeConfig {
     /// How long raw bodies, events and activity rows are kept, and how often they are pruned.
     pub retention: Retention,
     pub prune_every: Duration,
+    /// Linking from a browser: the app ids, the public URL, the dialog host.
+    pub console: ConsoleConfig,
 }
 
 impl Default for ServeConfig {
@@ -116,6 +120,7 @@ impl Default for ServeConfig {
             forward: None,
             retention: Retention::default(),
             prune_every: Duration::from_secs(3600),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -208,6 +213,7 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
             let router = routes::router(app.clone())
                 .merge(api::router(app.clone()))
                 .merge(observe::router(app.clone()))
+                .merge(console::router(app.clone()))
                 .layer(axum::middleware::from_fn_with_state(app, observe::track));
             conn::serve(listener, router, limits, async {
                 let _ = stopped.await;

@@ -84,6 +84,12 @@ pub fn take_lease(database: &Database, namespace: &Namespace, name: &str, node: 
     database.transaction(namespace, |s| s.journal(|tx, _| tx.take_lease(&name, node, sql_time(now), until)))
 }
 
+/// Gives the named lease back if `node` holds it (a node stopping), so the next holder need not wait it out.
+pub fn release_lease(database: &Database, namespace: &Namespace, name: &str, node: &str) -> Result<()> {
+    let name = format!("{}/{name}", namespace.as_str());
+    database.transaction(namespace, |s| s.journal(|tx, _| tx.release_lease(&name, node)))
+}
+
 /// When a lease taken at `now` for `lease` runs out.
 pub(crate) fn lease_until(now: u64, lease: Duration) -> i64 {
     sql_time(now.saturating_add(lease.as_millis() as u64))

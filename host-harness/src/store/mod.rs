@@ -15,6 +15,7 @@ mod buffer;
 pub mod channels;
 pub mod feed;
 pub(crate) mod files;
+pub mod forget;
 pub mod journal;
 pub(crate) mod pg_tls;
 mod postgres;
@@ -206,6 +207,12 @@ pub(crate) trait JournalTransaction {
 
     /// Takes or renews the named lease for `owner`; false while another owner holds it.
     fn take_lease(&mut self, name: &str, owner: &str, now: i64, until: i64) -> Result<bool>;
+    /// Gives the named lease back, if `owner` holds it.
+    fn release_lease(&mut self, name: &str, owner: &str) -> Result<()>;
+
+    /// Runs one of the statements that erase an account's records (`schema::FORGET_*`) for `ns` with `value`; rows
+    /// changed.
+    fn forget(&mut self, sql: &'static str, ns: &str, value: &str) -> Result<u64>;
 }
 
 /// A store: SQLite (a path, or in memory) or PostgreSQL (a `postgres://` URL).

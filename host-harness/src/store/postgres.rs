@@ -365,4 +365,12 @@ impl JournalTransaction for PgTx {
     fn take_lease(&mut self, name: &str, owner: &str, now: i64, until: i64) -> Result<bool> {
         Ok(self.execute(schema::TAKE_LEASE, &[&name, &owner, &now, &until])? == 1)
     }
+
+    fn release_lease(&mut self, name: &str, owner: &str) -> Result<()> {
+        self.execute(schema::RELEASE_LEASE, &[&name, &owner]).map(drop)
+    }
+
+    fn forget(&mut self, sql: &'static str, ns: &str, value: &str) -> Result<u64> {
+        self.execute(sql, &[&ns, &value])
+    }
 }

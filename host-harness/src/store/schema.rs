@@ -265,6 +265,21 @@ pub const NEXT_NOTICE: &str =
 pub const TAKE_LEASE: &str = "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4)
     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
     WHERE leases.expires_at < ?3 OR leases.holder = ?2";
+/// Gives a lease back (a node stopping): the next node, or the same one restarted, takes it at once.
+pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE name = ?1 AND holder = ?2";
+
+/// What the host keeps of one account of a channel, erased when Meta asks for the account's data to be deleted.
+/// Each takes the namespace and `?2`: the account id, or for events a `LIKE` pattern of its id in their JSON.
+pub const FORGET_BODIES: &str = "UPDATE deliveries SET body = substr(body, 1, 0) WHERE namespace = ?1
+    AND id IN (SELECT delivery_id FROM events WHERE namespace = ?1 AND json LIKE ?2 ESCAPE '\\')";
+/// The account's events.
+pub const FORGET_EVENTS: &str = "DELETE FROM events WHERE namespace = ?1 AND json LIKE ?2 ESCAPE '\\'";
+/// When the account had webhooks.
+pub const FORGET_ACCOUNT_ACTIVITY: &str = "DELETE FROM account_activity WHERE namespace = ?1 AND account_id = ?2";
+/// When its customers wrote.
+pub const FORGET_CUSTOMER_ACTIVITY: &str = "DELETE FROM customer_activity WHERE namespace = ?1 AND account_id = ?2";
+/// When its owners were told.
+pub const FORGET_NOTICES: &str = "DELETE FROM notices WHERE namespace = ?1 AND account_id = ?2";
 
 /// Routes an account to a channel, unless another channel holds it (then no row changes).
 pub const CLAIM_ROUTE: &str = "INSERT INTO account_routes (account_id, namespace, linked_at) VALUES (?2, ?1, ?3)

@@ -258,6 +258,16 @@ impl messenger_core::ports::Storage for Session {
             _ => self.write(|tx, ns| tx.replace_if(ns, key, &stored, &new)),
         }
     }
+
+    fn list_keys(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<messenger_core::ports::KeyPage, StorageError> {
+        // The inherent method: the same page, for the core's callers.
+        Session::list_keys(self, prefix, cursor, limit)
+    }
 }
 
 impl Drop for Session {

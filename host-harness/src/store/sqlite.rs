@@ -311,4 +311,12 @@ impl JournalTransaction for SqliteTx {
     fn take_lease(&mut self, name: &str, owner: &str, now: i64, until: i64) -> Result<bool> {
         Ok(self.execute(schema::TAKE_LEASE, params![name, owner, now, until])? == 1)
     }
+
+    fn release_lease(&mut self, name: &str, owner: &str) -> Result<()> {
+        self.execute(schema::RELEASE_LEASE, params![name, owner]).map(drop)
+    }
+
+    fn forget(&mut self, sql: &'static str, ns: &str, value: &str) -> Result<u64> {
+        Ok(self.execute(sql, params![ns, value])? as u64)
+    }
 }

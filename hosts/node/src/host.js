@@ -254,6 +254,26 @@ export class Host {
     return this.call((c) => c.messengerProfile.delete(accountId, field, BigInt(now)));
   }
 
+  /** Subscribes a linked account to the webhook fields and keeps the outcome (`linking.subscribe-webhooks`). */
+  subscribeWebhooks(accountId, now) {
+    return this.call((c) => c.linking.subscribeWebhooks(accountId, BigInt(now)));
+  }
+
+  /** The stored subscription outcomes of the channel's accounts (`linking.list-subscriptions`). */
+  listSubscriptions() {
+    return this.call((c) => c.linking.listSubscriptions());
+  }
+
+  /** Marks broken the links a person authorized: Meta's deauthorize callback (`linking.deauthorize`). */
+  deauthorize(personId, now) {
+    return this.call((c) => c.linking.deauthorize(personId, BigInt(now)));
+  }
+
+  /** Forgets every account a person authorized: Meta's data deletion callback (`linking.forget-person`). */
+  forgetPerson(personId) {
+    return this.call((c) => c.linking.forgetPerson(personId));
+  }
+
   /** Stops the HTTP worker and closes the store. */
   close() {
     this.http.close();

@@ -53,3 +53,17 @@ test('a profile setting is checked in the component, every problem at once, befo
     (e) => e.kind === 'invalid' && e.errors.map((x) => x.code).join() === 'empty-locale,missing-default-locale');
   assert.equal((await started.graph.seen()).length, before, 'nothing invalid reaches Graph');
 });
+
+test('a person Meta says removed the app is deauthorized, then forgotten whole through the store\'s key listing', async () => {
+  const host = started.host.withStore(await Store.open());
+  const id = '17841400000000001';
+  const link = { linked_at: 1, token_expires_at: 2, username: null, instagram_login: true, authorized_by: ['7'] };
+  host.provision(`account/${id}/link`, JSON.stringify(link));
+  host.provision(`profile/${id}/1098765432100001`, '{}');
+  host.provision('channel/accounts', JSON.stringify([id]));
+  assert.deepEqual(host.deauthorize('7', 5n), [id]);
+  assert.equal(host.listAccounts()[0].lastError.subcode, 458n);
+  assert.deepEqual(host.forgetPerson('7'), [id]);
+  assert.deepEqual(host.store.keys(host.namespace).filter((k) => k.includes(id)), []);
+  assert.deepEqual(host.listSubscriptions(), []);
+});

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// An error a caller can act on: a stable kebab-case `code` and a `message` for people. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectorError {
     pub code: String,

@@ -66,3 +66,19 @@ pub fn link_record(account_id: &str) -> String {
 pub const CHANNEL_ACCOUNTS: &str = "channel/accounts";
 /// The channel's representative account, when one is marked.
 pub const CHANNEL_REPRESENTATIVE: &str = "channel/representative";
+
+/// The outcome of the account's last webhook subscription (`subscribed_apps`): the fields, or Meta's refusal.
+pub fn subscription(account_id: &str) -> String {
+    format!("account/{account_id}/subscription")
+}
+
+/// What the connector keeps of one account, by key prefix: its link, token and subscription, its settings, its
+/// customers' cached profiles and its send budgets. Forgetting the account deletes all of them.
+pub fn account_prefixes(account_id: &str) -> [String; 4] {
+    [
+        format!("account/{account_id}/"),
+        format!("settings/{account_id}/"),
+        format!("profile/{account_id}/"),
+        format!("budget/{account_id}/"),
+    ]
+}

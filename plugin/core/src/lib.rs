@@ -20,6 +20,7 @@ pub mod ports;
 pub mod profile;
 pub mod settings;
 pub mod signature;
+pub mod signed_request;
 pub mod time;
 mod webhook;
 pub mod wire;

@@ -60,6 +60,23 @@ pub trait Storage {
     fn insert_if_absent(&self, key: &str, value: &[u8]) -> Result<bool, StorageError>;
     /// Sets `new` only if the value is `expected` now (None: absent); true when swapped.
     fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, StorageError>;
+    /// Keys that start with `prefix`, in byte order, after `cursor`, at most `limit`; and the cursor of the next
+    /// page (None on the last).
+    fn list_keys(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<KeyPage, StorageError>;
+}
+
+/// One page of keys, and where the next starts (None on the last page).
+pub type KeyPage = (Vec<String>, Option<String>);
+
+/// Every key that starts with `prefix`, page after page, in byte order.
+pub fn all_keys(storage: &impl Storage, prefix: &str) -> Result<Vec<String>, StorageError> {
+    let (mut keys, mut cursor) = storage.list_keys(prefix, None, 1000)?;
+    while let Some(after) = cursor {
+        let (page, next) = storage.list_keys(prefix, Some(&after), 1000)?;
+        keys.extend(page);
+        cursor = next;
+    }
+    Ok(keys)
 }
 
 /// A store in memory: for native tests and benchmarks.
@@ -109,6 +126,19 @@ impl Storage for MemoryStorage {
         }
         entries.insert(key.to_owned(), new.to_vec());
         Ok(true)
+    }
+
+    fn list_keys(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<KeyPage, StorageError> {
+        let limit = limit.clamp(1, 1000) as usize;
+        let after = cursor.unwrap_or("");
+        let entries = self.entries.borrow();
+        let mut keys: Vec<String> =
+            entries.keys().filter(|k| k.starts_with(prefix) && k.as_str() > after).take(limit + 1).cloned().collect();
+        let next = (keys.len() > limit).then(|| {
+            keys.truncate(limit);
+            keys[limit - 1].clone()
+        });
+        Ok((keys, next))
     }
 }
 

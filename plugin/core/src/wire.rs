@@ -211,3 +211,17 @@ macro_rules! wit_mappings {
         };
     };
 }
+
+/// The `linking` interface's types (WIT 0.2.0), for one adapter: `linking_wit_mappings!(linking = path)` with the
+/// adapter's generated module. Kept apart from `wit_mappings!` so each interface added in 0.2.0 brings its own.
+#[macro_export]
+macro_rules! linking_wit_mappings {
+    (linking = $l:path $(,)?) => {
+        const _: () = {
+            use $crate::{accounts, mirror};
+            use $l as l;
+
+    mirror!(record accounts::Subscription, l::Subscription { account_id, at, fields, error });
+        };
+    };
+}

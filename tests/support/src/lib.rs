@@ -2,8 +2,10 @@
 //! its answers to replies and profile settings), reviewed goldens, a harness wired to both, throwaway PostgreSQL
 //! servers (`pg`), free ports, an HTTP client, and the built components' paths as constants.
 
+pub mod console;
 pub mod generate;
 mod messaging;
+pub mod meta;
 pub mod pg;
 pub mod raw;
 
@@ -201,43 +203,69 @@ impl Seen {
 
 type Responder = dyn Fn(&Seen) -> (u16, String) + Send + Sync;
 
+/// An HTTP server on a loopback port whose requests `handle` answers on a thread of its own. Stops when dropped.
+pub struct Loopback {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Loopback {
+    /// Starts serving each request with `handle`.
+    pub fn serve(mut handle: impl FnMut(tiny_http::Request) + Send + 'static) -> Self {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("binding a loopback port"));
+        let incoming = server.clone();
+        let thread = std::thread::spawn(move || incoming.incoming_requests().for_each(&mut handle));
+        Self { server, thread: Some(thread) }
+    }
+
+    /// Its address on 127.0.0.1.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.server.server_addr().to_ip().expect("an IP listener")
+    }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A Graph API on 127.0.0.1, answering with `respond`, recording every request. Stops when dropped.
 pub struct FakeGraph {
-    server: Arc<tiny_http::Server>,
     seen: Arc<Mutex<Vec<Seen>>>,
     respond: Arc<Mutex<Arc<Responder>>>,
-    thread: Option<JoinHandle<()>>,
+    server: Loopback,
 }
 
 impl FakeGraph {
     pub fn start(respond: impl Fn(&Seen) -> (u16, String) + Send + Sync + 'static) -> Self {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("binding a loopback port"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let respond: Arc<Mutex<Arc<Responder>>> = Arc::new(Mutex::new(Arc::new(respond)));
-        let (srv, log, responder) = (server.clone(), seen.clone(), respond.clone());
-        let thread = std::thread::spawn(move || {
-            for mut request in srv.incoming_requests() {
-                let authorization =
-                    request.headers().iter().find(|h| h.field.equiv("authorization")).map(|h| h.value.to_string());
-                let mut body = String::new();
-                let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
-                let headers = request
-                    .headers()
-                    .iter()
-                    .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.to_string()))
-                    .collect();
-                let (method, url) = (request.method().to_string(), request.url().to_owned());
-                let entry = Seen { method, url, authorization, body, headers };
-                let answer = responder.lock().unwrap().clone();
-                // Recorded before answering, so a slow answer is already counted.
-                log.lock().unwrap().push(entry.clone());
-                let (status, body) = answer(&entry);
-                let header = tiny_http::Header::from_bytes("content-type", "application/json").unwrap();
-                let _ = request
-                    .respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
-            }
+        let (log, responder) = (seen.clone(), respond.clone());
+        let server = Loopback::serve(move |mut request| {
+            let authorization =
+                request.headers().iter().find(|h| h.field.equiv("authorization")).map(|h| h.value.to_string());
+            let mut body = String::new();
+            let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
+            let headers = request
+                .headers()
+                .iter()
+                .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.to_string()))
+                .collect();
+            let (method, url) = (request.method().to_string(), request.url().to_owned());
+            let entry = Seen { method, url, authorization, body, headers };
+            let answer = responder.lock().unwrap().clone();
+            // Recorded before answering, so a slow answer is already counted.
+            log.lock().unwrap().push(entry.clone());
+            let (status, body) = answer(&entry);
+            let header = tiny_http::Header::from_bytes("content-type", "application/json").unwrap();
+            let _ =
+                request.respond(tiny_http::Response::from_string(body).with_status_code(status).with_header(header));
         });
-        Self { server, seen, respond, thread: Some(thread) }
+        Self { seen, respond, server }
     }
 
     /// Answers every profile request with `profile.json`'s body for C1, `profile-no-name.json` for C9, else 404.
@@ -259,20 +287,11 @@ impl FakeGraph {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.server.server_addr().to_ip().expect("an IP listener"))
+        format!("http://{}", self.server.addr())
     }
 
     pub fn requests(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeGraph {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

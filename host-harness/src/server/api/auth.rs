@@ -1,11 +1,11 @@
 //! Who may call `/api/*`: `Authorization: Bearer <a configured key>` (see `keys`), or 401 with nothing done.
 
-use super::super::answer::error;
+use super::super::answer::unauthorized;
 use super::super::app::App;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::sync::Arc;
 
 /// Lets a request through only with `Authorization: Bearer <a configured key>`; otherwise 401, with nothing done.
@@ -18,10 +18,7 @@ pub(super) async fn require_key(State(app): State<Arc<App>>, mut request: Reques
         .map(str::trim);
     let Some(caller) = presented.and_then(|key| app.keys.find(key)) else {
         tracing::warn!(path = %request.uri().path(), "an API call without a valid key: 401");
-        let mut answer =
-            error(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer <an API key of this server>");
-        answer.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        return answer.into_response();
+        return unauthorized();
     };
     tracing::info!(key = %caller.name, method = %request.method(), path = %request.uri().path(), "API call");
     request.extensions_mut().insert(caller);

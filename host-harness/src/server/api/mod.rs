@@ -49,7 +49,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
 
 /// The channel a call reaches: the `channel` parameter, else the key's own channel, else the server's default
 /// channel (`--channel`, `default` unless told). A key bound to a channel reaches no other (403).
-pub(super) struct Scoped {
+pub(crate) struct Scoped {
     pub namespace: Namespace,
     pub harness: Arc<Harness>,
 }
@@ -62,20 +62,25 @@ struct ChannelQuery {
     channel: Option<String>,
 }
 
-impl FromRequestParts<Arc<App>> for Scoped {
-    type Rejection = Response;
+/// Why a caller cannot reach the channel it asked for.
+pub(crate) struct ChannelRefusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
-        let Query(query) = Query::<ChannelQuery>::try_from_uri(&parts.uri).map_err(bad_query)?;
-        let caller = parts.extensions.get::<Caller>().cloned().expect("the auth layer runs first");
+impl Scoped {
+    /// The channel `caller` reaches when it asks for `asked`: that one, else its key's own, else the server's
+    /// default. A key bound to a channel reaches no other.
+    pub(crate) fn resolve(app: &App, caller: &Caller, asked: Option<&str>) -> Result<Self, ChannelRefusal> {
         let default = app.harness.namespace().channel();
-        let channel = match (query.channel.as_deref(), caller.channel.as_deref()) {
+        let channel = match (asked, caller.channel.as_deref()) {
             (Some(asked), Some(own)) if asked != own => {
-                return Err(error(
-                    StatusCode::FORBIDDEN,
-                    "forbidden-channel",
-                    "this API key is bound to another channel",
-                ));
+                return Err(ChannelRefusal {
+                    status: StatusCode::FORBIDDEN,
+                    code: "forbidden-channel",
+                    message: "this API key is bound to another channel".into(),
+                });
             }
             (Some(asked), _) => asked,
             (None, Some(own)) => own,
@@ -86,8 +91,23 @@ impl FromRequestParts<Arc<App>> for Scoped {
         }
         match app.harness.for_channel(channel) {
             Ok(harness) => Ok(Scoped { namespace: harness.namespace().clone(), harness: Arc::new(harness) }),
-            Err(e) => Err(error(StatusCode::BAD_REQUEST, "invalid-channel", format!("{e:#}"))),
+            Err(e) => Err(ChannelRefusal {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid-channel",
+                message: format!("{e:#}"),
+            }),
         }
+    }
+}
+
+impl FromRequestParts<Arc<App>> for Scoped {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Response> {
+        let Query(query) = Query::<ChannelQuery>::try_from_uri(&parts.uri).map_err(bad_query)?;
+        let caller = parts.extensions.get::<Caller>().cloned().expect("the auth layer runs first");
+        Scoped::resolve(app, &caller, query.channel.as_deref())
+            .map_err(|refusal| error(refusal.status, refusal.code, refusal.message))
     }
 }
 

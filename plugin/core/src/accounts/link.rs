@@ -10,26 +10,30 @@ pub fn link_accounts(
     storage: &impl Storage,
     http: &impl Http,
 ) -> Result<Vec<LinkedAccount>, ConnectorError> {
-    let grants = match request.login {
+    let authorization = match request.login {
         LoginKind::Facebook => facebook_grants(request, http)?,
         LoginKind::Instagram => instagram_grants(request, http)?,
     };
     let mut linked = Vec::new();
-    for (account_id, username, token, expires_in_s) in grants {
-        if !keys::is_valid_id(&account_id) {
+    for grant in authorization.grants {
+        if !keys::is_valid_id(&grant.account_id) {
             return Err(failed("unexpected-response", "Graph named an account id that is not an Instagram id"));
         }
-        let expires_at = expires_in_s.map_or(request.now + LINK_LIFETIME_MS, |s| request.now + s * SECOND_MS);
-        let relinked = storage.get(&keys::link_record(&account_id)).map_err(ConnectorError::from)?.is_some();
+        let expires_at = grant.expires_in_s.map_or(request.now + LINK_LIFETIME_MS, |s| request.now + s * SECOND_MS);
+        let relinked = storage.get(&keys::link_record(&grant.account_id)).map_err(ConnectorError::from)?.is_some();
         let record = LinkRecord {
             linked_at: request.now,
             token_expires_at: expires_at,
-            username: username.clone(),
+            username: grant.username.clone(),
             instagram_login: request.login == LoginKind::Instagram,
+            page_id: grant.page_id,
+            authorized_by: authorization.person.clone(),
         };
-        store_link(storage, &account_id, &token, &record).map_err(ConnectorError::from)?;
-        storage.set(&keys::login_kind(&account_id), request.login.as_str().as_bytes()).map_err(ConnectorError::from)?;
-        linked.push(LinkedAccount { account_id, username, expires_at, relinked });
+        store_link(storage, &grant.account_id, &grant.token, &record).map_err(ConnectorError::from)?;
+        storage
+            .set(&keys::login_kind(&grant.account_id), request.login.as_str().as_bytes())
+            .map_err(ConnectorError::from)?;
+        linked.push(LinkedAccount { account_id: grant.account_id, username: grant.username, expires_at, relinked });
     }
     Ok(linked)
 }
@@ -41,18 +45,37 @@ fn store_link(storage: &impl Storage, account_id: &str, token: &str, record: &Li
     storage.delete(&keys::link_error(account_id))
 }
 
-type Grant = (String, Option<String>, String, Option<u64>);
+/// What one login gave: its accounts, and the ids Meta knows the person who logged in by.
+struct Authorization {
+    grants: Vec<Grant>,
+    person: Vec<String>,
+}
 
-fn facebook_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant>, ConnectorError> {
+/// One account a login reached, with its token.
+struct Grant {
+    account_id: String,
+    username: Option<String>,
+    token: String,
+    expires_in_s: Option<u64>,
+    /// The Facebook Page it is reached through (Facebook Login).
+    page_id: Option<String>,
+}
+
+/// At most this many pages of `me/accounts` are read (100 Pages each).
+const MAX_PAGE_LISTINGS: usize = 20;
+
+/// Facebook Login: the code, then a long-lived user token, who logged in, and the Pages with their Instagram
+/// accounts (each with its Page token).
+fn facebook_grants(request: &LinkRequest, http: &impl Http) -> Result<Authorization, ConnectorError> {
     let base = format!("{FACEBOOK_GRAPH}/{API_VERSION}/oauth/access_token");
     let short = get_json(
         http,
         &format!(
             "{base}?client_id={}&redirect_uri={}&client_secret={}&code={}",
-            enc(&request.app_id),
-            enc(&request.redirect_uri),
-            enc(&request.app_secret),
-            enc(&request.code)
+            percent_encode(&request.app_id),
+            percent_encode(&request.redirect_uri),
+            percent_encode(&request.app_secret),
+            percent_encode(&request.code)
         ),
         None,
     )?;
@@ -61,44 +84,61 @@ fn facebook_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant>
         http,
         &format!(
             "{base}?grant_type=fb_exchange_token&client_id={}&client_secret={}&fb_exchange_token={}",
-            enc(&request.app_id),
-            enc(&request.app_secret),
-            enc(&short)
+            percent_encode(&request.app_id),
+            percent_encode(&request.app_secret),
+            percent_encode(&short)
         ),
         None,
     )?;
     let (user_token, expires_in) = (text_field(&long, "access_token")?, long.get("expires_in").and_then(Value::as_u64));
-    let pages_url = format!(
-        "{FACEBOOK_GRAPH}/{API_VERSION}/me/accounts?fields=id,access_token,instagram_business_account%7Bid,username%7D"
-    );
-    let pages = get_json(http, &pages_url, Some(&user_token))?;
-    let grants = pages["data"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|page| {
+    // Who logged in: Meta's deauthorize and data deletion callbacks name the person by this id. Not needed to link.
+    let person = get_json(http, &format!("{FACEBOOK_GRAPH}/{API_VERSION}/me?fields=id"), Some(&user_token))
+        .ok()
+        .and_then(|me| me.get("id").and_then(id_text));
+    let mut grants = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..MAX_PAGE_LISTINGS {
+        let cursor = after.as_deref().map(|a| format!("&after={}", percent_encode(a))).unwrap_or_default();
+        let pages_url = format!(
+            "{FACEBOOK_GRAPH}/{API_VERSION}/me/accounts?fields=id,access_token,instagram_business_account%7Bid,username%7D&limit=100{cursor}"
+        );
+        let listing = get_json(http, &pages_url, Some(&user_token))?;
+        grants.extend(listing["data"].as_array().into_iter().flatten().filter_map(|page| {
             let ig = page.get("instagram_business_account")?;
-            let id = ig.get("id")?.as_str()?.to_owned();
-            let username = ig.get("username").and_then(Value::as_str).map(str::to_owned);
-            Some((id, username, page.get("access_token")?.as_str()?.to_owned(), expires_in))
-        })
-        .collect::<Vec<_>>();
+            Some(Grant {
+                account_id: ig.get("id")?.as_str()?.to_owned(),
+                username: ig.get("username").and_then(Value::as_str).map(str::to_owned),
+                token: page.get("access_token")?.as_str()?.to_owned(),
+                expires_in_s: expires_in,
+                page_id: page.get("id").and_then(id_text),
+            })
+        }));
+        // Cursor paging: another page only while Meta names a next one.
+        after = listing["paging"]["cursors"]["after"]
+            .as_str()
+            .filter(|_| listing["paging"]["next"].is_string())
+            .map(str::to_owned);
+        if after.is_none() {
+            break;
+        }
+    }
     if grants.is_empty() {
         return Err(failed(
             "no-instagram-account",
             "the authorization gave no Page with an Instagram professional account; select the Page and its Instagram account in the login dialog",
         ));
     }
-    Ok(grants)
+    Ok(Authorization { grants, person: person.into_iter().collect() })
 }
 
-fn instagram_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant>, ConnectorError> {
+/// Instagram Login: the code, then a long-lived token, and the account itself (`/me`).
+fn instagram_grants(request: &LinkRequest, http: &impl Http) -> Result<Authorization, ConnectorError> {
     let form = format!(
         "client_id={}&client_secret={}&grant_type=authorization_code&redirect_uri={}&code={}",
-        enc(&request.app_id),
-        enc(&request.app_secret),
-        enc(&request.redirect_uri),
-        enc(&request.code)
+        percent_encode(&request.app_id),
+        percent_encode(&request.app_secret),
+        percent_encode(&request.redirect_uri),
+        percent_encode(&request.code)
     );
     let headers = vec![("content-type".into(), "application/x-www-form-urlencoded".into())];
     let short = exchange(
@@ -118,7 +158,7 @@ fn instagram_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant
         http,
         &format!(
             "{INSTAGRAM_GRAPH}/access_token?grant_type=ig_exchange_token&client_secret={}",
-            enc(&request.app_secret)
+            percent_encode(&request.app_secret)
         ),
         Some(&short_token),
     )?;
@@ -130,7 +170,19 @@ fn instagram_grants(request: &LinkRequest, http: &impl Http) -> Result<Vec<Grant
         .and_then(id_text)
         .ok_or_else(|| failed("unexpected-response", "Graph did not name the account"))?;
     let username = me.get("username").and_then(Value::as_str).map(str::to_owned);
-    Ok(vec![(id, username, token, long.get("expires_in").and_then(Value::as_u64))])
+    // The exchange's user id and the app-scoped `id` differ from the account id (observed): Meta's callbacks may
+    // name the person by either.
+    let mut person: Vec<String> =
+        [short.get("user_id"), me.get("id")].into_iter().flatten().filter_map(id_text).collect();
+    person.dedup();
+    let grant = Grant {
+        account_id: id,
+        username,
+        token,
+        expires_in_s: long.get("expires_in").and_then(Value::as_u64),
+        page_id: None,
+    };
+    Ok(Authorization { grants: vec![grant], person })
 }
 
 /// Refreshes an Instagram Login token (at least 24 h old, not expired) and stores the new one and its expiry.
@@ -167,7 +219,8 @@ pub fn refresh(
     Ok(expires_at)
 }
 
-fn get_json(http: &impl Http, url: &str, bearer: Option<&str>) -> Result<Value, ConnectorError> {
+/// A Graph GET, with the token (if any) in the Authorization header.
+pub(super) fn get_json(http: &impl Http, url: &str, bearer: Option<&str>) -> Result<Value, ConnectorError> {
     let headers = bearer.map(|t| vec![("authorization".to_owned(), format!("Bearer {t}"))]).unwrap_or_default();
     exchange(
         http,
@@ -182,7 +235,7 @@ fn get_json(http: &impl Http, url: &str, bearer: Option<&str>) -> Result<Value, 
 }
 
 /// One Graph exchange; a Graph error comes back sorted, with its code kept in the message.
-fn exchange(http: &impl Http, request: HttpRequest) -> Result<Value, ConnectorError> {
+pub(super) fn exchange(http: &impl Http, request: HttpRequest) -> Result<Value, ConnectorError> {
     let response =
         http.send(&request).map_err(|e| failed("graph-unreachable", format!("could not reach Meta: {e:?}")))?;
     if response.status == 200 {
@@ -220,7 +273,7 @@ fn id_text(value: &Value) -> Option<String> {
 }
 
 /// Percent-encodes a query or form value (RFC 3986 unreserved characters pass).
-fn enc(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {

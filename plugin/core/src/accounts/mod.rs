@@ -42,6 +42,13 @@ pub struct LinkRecord {
     pub token_expires_at: TimestampMs,
     pub username: Option<String>,
     pub instagram_login: bool,
+    /// The Facebook Page the account is reached through (Facebook Login): its webhooks are subscribed on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
+    /// The ids Meta knows the person who authorized the link by: its deauthorize and data deletion callbacks name
+    /// the person by one of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorized_by: Vec<String>,
 }
 
 /// A linked account as `accounts list` shows it (never its token).
@@ -183,5 +190,9 @@ pub fn list(storage: &impl Storage) -> Result<Vec<AccountInfo>, ConnectorError> 
     Ok(accounts)
 }
 
+mod forget;
 mod link;
-pub use link::{link_accounts, refresh};
+mod subscribe;
+pub use forget::{accounts_of, deauthorize, forget};
+pub use link::{link_accounts, percent_encode, refresh};
+pub use subscribe::{INSTAGRAM_FIELDS, PAGE_FIELDS, Subscription, subscribe, subscriptions};

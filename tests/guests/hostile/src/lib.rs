@@ -14,7 +14,7 @@ mod wit {
     wit_bindgen::generate!({ world: "messenger-connector", path: "../../../wit" });
 }
 
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, messenger_profile, outbound};
+use wit::exports::helpdesk::messenger_connector::{expiry, inbound, linking, messenger_profile, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 struct Hostile;
@@ -141,6 +141,21 @@ impl messenger_profile::Guest for Hostile {
         Err(vec![])
     }
     fn delete(_: String, _: messenger_profile::ProfileField, _: u64) -> Result<(), types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+}
+
+impl linking::Guest for Hostile {
+    fn subscribe_webhooks(_: String, _: u64) -> Result<linking::Subscription, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn list_subscriptions() -> Result<Vec<linking::Subscription>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn deauthorize(_: String, _: u64) -> Result<Vec<String>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn forget_person(_: String) -> Result<Vec<String>, types::ErrorInfo> {
         Err(report("hostile", String::new()))
     }
 }
