@@ -26,7 +26,7 @@ pub(super) struct App {
     pub forwarder: Option<Forwarder>,
     pub metrics: Metrics,
     /// The console's signer, pages and linking settings.
-    pub console: super::console::Console,
+    pub console: super::console::state::Console,
 }
 
 impl App {
@@ -40,7 +40,7 @@ impl App {
         let keys = Keys::new(&config.api_keys);
         let committed = tokio::sync::watch::Sender::new(0);
         let forwarder = config.forward.clone().map(Forwarder::new);
-        let console = super::console::Console::new(&config.console, config.app_secret.as_deref());
+        let console = super::console::state::Console::new(&config.console, config.app_secret.as_deref());
         Self {
             harness: Arc::new(harness),
             outbox,

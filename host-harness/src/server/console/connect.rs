@@ -17,8 +17,6 @@ use messenger_core::graph::API_VERSION;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How long a link attempt may take, from the redirect to Meta to the callback, unless configured.
-pub(super) const ATTEMPT_MS: u64 = 10 * 60_000;
 /// How long the accounts a login reached wait to be selected.
 const PICK_MS: u64 = 30 * 60_000;
 

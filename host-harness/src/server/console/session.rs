@@ -9,25 +9,18 @@ use super::super::app::App;
 use super::super::keys::Caller;
 use super::form::Form;
 use super::signing::random_token;
-use super::visit::Visit;
 use crate::clock::now_ms;
-use axum::body::Body;
-use axum::extract::{Extension, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::sync::Arc;
 
 /// The session cookie's name.
 pub(super) const SESSION_COOKIE: &str = "messenger_session";
-/// The sign-in form's own cookie, for its CSRF token before there is a session.
-const SIGN_IN_COOKIE: &str = "messenger_sign_in";
 /// How long a session lasts.
 pub(super) const SESSION_MS: u64 = 8 * 3_600_000;
-/// How long the sign-in form may be left open.
-const SIGN_IN_MS: u64 = 30 * 60_000;
 
 /// A signed-in person's session, as its cookie carries it (signed, so it cannot be altered).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,7 +66,7 @@ pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 }
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, on the whole site, for `max_age_ms` (0 deletes it).
-fn set_cookie(app: &App, name: &str, value: &str, max_age_ms: u64) -> HeaderValue {
+pub(super) fn set_cookie(app: &App, name: &str, value: &str, max_age_ms: u64) -> HeaderValue {
     let secure = if app.console.secure_cookies { "; Secure" } else { "" };
     let text = format!("{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}", max_age_ms / 1000);
     HeaderValue::from_str(&text).expect("cookie values are base64url")
@@ -90,7 +83,7 @@ pub(super) fn person_of(app: &App, headers: &HeaderMap) -> Option<Person> {
 }
 
 /// A new session for `caller`, and the cookie that holds it.
-fn open_session(app: &App, caller: Caller) -> (Person, HeaderValue) {
+pub(super) fn open_session(app: &App, caller: Caller) -> (Person, HeaderValue) {
     let session = Session { id: random_token(), key: caller.name.to_string(), expires_at: now_ms() + SESSION_MS };
     let cookie = set_cookie(app, SESSION_COOKIE, &app.console.signer.seal("session", &session), SESSION_MS);
     (Person { caller, session, by_cookie: true }, cookie)
@@ -123,59 +116,4 @@ pub(super) async fn require_person(State(app): State<Arc<App>>, mut request: Req
     }
     let lang = super::render::Lang::choose(request.headers(), app.config.language.as_deref());
     app.console.pages.message(StatusCode::UNAUTHORIZED, lang, "bad_form_title", "bad_form_body", None)
-}
-
-/// `GET /login`: the sign-in form, with a fresh CSRF token and the cookie it is checked against.
-pub(super) async fn sign_in_form(visit: Visit) -> Response {
-    sign_in_page(&visit, StatusCode::OK, false)
-}
-
-/// The sign-in form (`failed`: after a wrong key), with its CSRF token and the cookie it is checked against.
-fn sign_in_page(visit: &Visit, status: StatusCode, failed: bool) -> Response {
-    let (app, nonce) = (&visit.app, random_token());
-    let context = json!({"login_csrf": app.console.signer.tag("sign-in", &nonce), "failed": failed});
-    let mut page = app.console.pages.render(status, "login.html", visit.lang, context);
-    let sealed = app.console.signer.seal("sign-in", &(nonce, now_ms() + SIGN_IN_MS));
-    page.headers_mut().append(header::SET_COOKIE, set_cookie(app, SIGN_IN_COOKIE, &sealed, SIGN_IN_MS));
-    page
-}
-
-/// `POST /login`: checks the form's CSRF token and the key, then opens a session. A wrong key is answered 401 with
-/// the form again; the key never appears in a log, a URL or an answer.
-pub(super) async fn sign_in(visit: Visit, body: Body) -> Response {
-    let form = match visit.form(body).await {
-        Ok(form) => form,
-        Err(refusal) => return refusal,
-    };
-    let (app, client) = (&visit.app, visit.peer.0);
-    let sealed: Option<(String, u64)> =
-        cookie(&visit.headers, SIGN_IN_COOKIE).and_then(|c| app.console.signer.open("sign-in", c));
-    let fresh = sealed.filter(|(_, expires_at)| *expires_at > now_ms());
-    let csrf_ok = fresh.is_some_and(|(nonce, _)| {
-        form.get("csrf").is_some_and(|token| app.console.signer.verify("sign-in", &nonce, token))
-    });
-    if !csrf_ok {
-        tracing::warn!(%client, "a sign-in without a valid form token: refused");
-        return visit.bad_form();
-    }
-    let Some(caller) = form.get("key").and_then(|key| app.keys.find(key.trim())) else {
-        tracing::warn!(%client, "a console sign-in with a wrong key: 401");
-        return sign_in_page(&visit, StatusCode::UNAUTHORIZED, true);
-    };
-    tracing::info!(key = %caller.name, %client, "console sign-in");
-    let (_, cookie) = open_session(app, caller);
-    let mut answer = Redirect::to("/").into_response();
-    answer.headers_mut().append(header::SET_COOKIE, cookie);
-    answer.headers_mut().append(header::SET_COOKIE, set_cookie(app, SIGN_IN_COOKIE, "", 0));
-    answer
-}
-
-/// `POST /logout`: ends the session in this browser.
-pub(super) async fn sign_out(visit: Visit, Extension(person): Extension<Person>, body: Body) -> Response {
-    if let Err(refusal) = visit.form_of(&person, body).await {
-        return refusal;
-    }
-    let mut answer = Redirect::to("/login").into_response();
-    answer.headers_mut().append(header::SET_COOKIE, set_cookie(&visit.app, SESSION_COOKIE, "", 0));
-    answer
 }
