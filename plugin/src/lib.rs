@@ -8,7 +8,7 @@ mod wit {
 use messenger_core::wire::Mirror;
 use messenger_core::{ConnectorError, accounts, inbound as core_in, messenger_profile as core_profile};
 use messenger_core::{outbound as core_out, ports, settings};
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, linking, messenger_profile, outbound};
+use wit::exports::helpdesk::messenger_connector::{expiry, history, inbound, linking, messenger_profile, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 messenger_core::wit_mappings!(
@@ -21,6 +21,7 @@ messenger_core::wit_mappings!(
     messenger_profile = crate::wit::exports::helpdesk::messenger_connector::messenger_profile,
 );
 messenger_core::linking_wit_mappings!(linking = crate::wit::exports::helpdesk::messenger_connector::linking);
+messenger_core::history_wit_mappings!(history = crate::wit::exports::helpdesk::messenger_connector::history);
 
 struct Component;
 wit::export!(Component with_types_in wit);
@@ -100,7 +101,7 @@ impl inbound::Guest for Component {
 
 impl outbound::Guest for Component {
     fn validate(reply: outbound::Reply) -> Result<outbound::SendPlan, Vec<types::ErrorInfo>> {
-        core_out::validate(&reply.mirror()).map(Mirror::mirror).map_err(Mirror::mirror)
+        core_out::validate_stored(&reply.mirror(), &HostStorage).map(Mirror::mirror).map_err(Mirror::mirror)
     }
 
     fn send(plan: outbound::SendPlan, now: u64) -> Result<Vec<outbound::DeliveryStatus>, types::ErrorInfo> {
@@ -175,5 +176,27 @@ impl linking::Guest for Component {
 
     fn forget_person(person_id: String) -> Result<Vec<String>, types::ErrorInfo> {
         answer(accounts::forget(&person_id, &HostStorage))
+    }
+
+    fn probe_token(account_id: String, now: u64) -> Result<Option<types::GraphError>, types::ErrorInfo> {
+        answer(messenger_core::probe::probe_token(&account_id, now, &HostStorage, &HostHttp))
+    }
+}
+
+impl history::Guest for Component {
+    fn start_backfill(
+        account_id: String,
+        customer_id: Option<String>,
+        now: u64,
+    ) -> Result<history::BackfillProgress, types::ErrorInfo> {
+        answer(messenger_core::history::start(&account_id, customer_id.as_deref(), now, &HostStorage))
+    }
+
+    fn backfill_step(account_id: String, now: u64) -> Result<history::BackfillBatch, types::ErrorInfo> {
+        answer(messenger_core::history::step(&account_id, now, &HostStorage, &HostHttp))
+    }
+
+    fn get_backfill(account_id: String) -> Result<Option<history::BackfillProgress>, types::ErrorInfo> {
+        answer(messenger_core::history::progress(&account_id, &HostStorage))
     }
 }

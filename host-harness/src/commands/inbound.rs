@@ -20,6 +20,9 @@ pub(super) struct InboundArgs {
     /// Skip shared posts and reels for this call, whatever the accounts' stored filters say.
     #[arg(long)]
     skip_shares: bool,
+    /// Skip comments for this call, whatever the accounts' stored filters say.
+    #[arg(long)]
+    skip_comments: bool,
     /// The time the delivery was received (RFC 3339) [default: now].
     #[arg(long, value_name = "T")]
     now: Option<String>,
@@ -43,8 +46,11 @@ pub(super) fn run(cli: &Cli, args: &InboundArgs) -> Result<String, Failure> {
     let body = read_capped(&args.body, MAX_BODY_BYTES)?;
     let headers = args.signature.iter().map(|s| (signature::HEADER.to_owned(), s.clone())).collect();
     let delivery = Delivery { headers, body, received_at };
-    let filters = (args.skip_story_mentions || args.skip_shares)
-        .then_some(Filters { skip_story_mentions: args.skip_story_mentions, skip_shares: args.skip_shares });
+    let filters = (args.skip_story_mentions || args.skip_shares || args.skip_comments).then_some(Filters {
+        skip_story_mentions: args.skip_story_mentions,
+        skip_shares: args.skip_shares,
+        skip_comments: args.skip_comments,
+    });
     let events = harness(cli)?.translate(&delivery, &TranslateOptions { app_secret, filters })?;
     // Events print in their own field order (the contract's), not sorted as the other commands' output.
     Ok(serde_json::to_string_pretty(&events).expect("events always serialize"))

@@ -67,12 +67,24 @@ pub struct FilterFields {
     pub skip_story_mentions: bool,
     /// Shared posts and reels open no conversation.
     pub skip_shares: bool,
+    /// Comments open no conversation (off by default: comments arrive).
+    pub skip_comments: bool,
 }
 
 impl From<Filters> for FilterFields {
     fn from(filters: Filters) -> Self {
-        Self { skip_story_mentions: filters.skip_story_mentions, skip_shares: filters.skip_shares }
+        let Filters { skip_story_mentions, skip_shares, skip_comments } = filters;
+        Self { skip_story_mentions, skip_shares, skip_comments }
     }
+}
+
+/// Filters to change; one left out (None) stays as it is.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FilterChange {
+    pub skip_story_mentions: Option<bool>,
+    pub skip_shares: Option<bool>,
+    pub skip_comments: Option<bool>,
 }
 
 /// The link the expiry policy evaluates for a stored account at `now`.
@@ -119,16 +131,13 @@ impl Harness {
     }
 
     /// The account's filters with the given ones changed (and stored, when any is given).
-    pub fn change_filters(
-        &self,
-        account_id: &str,
-        skip_story_mentions: Option<bool>,
-        skip_shares: Option<bool>,
-    ) -> Result<Filters, CallError> {
+    pub fn change_filters(&self, account_id: &str, change: FilterChange) -> Result<Filters, CallError> {
         let mut filters = self.filters(account_id)?;
-        if skip_story_mentions.is_some() || skip_shares.is_some() {
+        let FilterChange { skip_story_mentions, skip_shares, skip_comments } = change;
+        if skip_story_mentions.is_some() || skip_shares.is_some() || skip_comments.is_some() {
             filters.skip_story_mentions = skip_story_mentions.unwrap_or(filters.skip_story_mentions);
             filters.skip_shares = skip_shares.unwrap_or(filters.skip_shares);
+            filters.skip_comments = skip_comments.unwrap_or(filters.skip_comments);
             self.set_filters(account_id, filters)?;
         }
         Ok(filters)

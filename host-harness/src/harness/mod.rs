@@ -4,10 +4,11 @@
 
 mod accounts;
 mod calls;
+mod history;
 mod linking;
 mod retry;
 
-pub use accounts::{AccountOverview, FilterFields, Selection, link_of};
+pub use accounts::{AccountOverview, FilterChange, FilterFields, Selection, link_of};
 pub use retry::{Outcome, RetryPolicy, first_failure};
 
 use crate::egress::{EgressPolicy, HttpClient};

@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
 });
 
-pub use exports::helpdesk::messenger_connector::{expiry, inbound, linking, messenger_profile, outbound};
+pub use exports::helpdesk::messenger_connector::{expiry, history, inbound, linking, messenger_profile, outbound};
 pub use helpdesk::messenger_connector::{http, storage, types};
 
 messenger_core::wit_mappings!(
@@ -20,3 +20,4 @@ messenger_core::wit_mappings!(
     messenger_profile = crate::runtime::bindings::messenger_profile,
 );
 messenger_core::linking_wit_mappings!(linking = crate::runtime::bindings::linking);
+messenger_core::history_wit_mappings!(history = crate::runtime::bindings::history);

@@ -14,6 +14,11 @@ pub(super) fn record(tx: &mut dyn JournalTransaction, ns: &str, received_at: u64
     for account in accounts {
         tx.touch_account(ns, account, sql_time(received_at))?;
     }
+    record_windows(tx, ns, events)
+}
+
+/// Records the windows events open, and nothing of the accounts: what a backfill (no webhook) shows.
+pub(super) fn record_windows(tx: &mut dyn JournalTransaction, ns: &str, events: &[InboxEvent]) -> Result<()> {
     for event in events {
         if let Some((customer, at)) = event.opens_window() {
             tx.touch_customer(ns, &event.account_id, customer, sql_time(at))?;

@@ -20,6 +20,16 @@ pub fn record_delivery(session: &Session, received_at: u64, body: &[u8], events:
     })
 }
 
+/// Stores the events a backfill step brought (no delivery: they came from the Conversations API) in `session`'s
+/// transaction, with the windows they open.
+pub fn record_backfill(session: &Session, events: &[InboxEvent]) -> Result<()> {
+    let json = events.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    session.journal(|tx, ns| {
+        json.iter().try_for_each(|event| tx.insert_event(ns, None, event))?;
+        super::activity::record_windows(tx, ns, events)
+    })
+}
+
 /// The reason of the `skipped` event an entry for an account no channel linked leaves (`unrouted: skip`).
 pub const UNLINKED_ACCOUNT: &str = "unlinked-account";
 

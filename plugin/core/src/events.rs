@@ -18,9 +18,21 @@ pub struct InboxEvent {
     /// is passed to it. Printed only when true.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub standby: bool,
+    /// Brought in by a history backfill (the Conversations API), not by a webhook. Printed only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub backfill: bool,
+    /// The item's own time was missing or unreadable: `timestamp` is when the delivery was received. Printed only
+    /// when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub time_from_delivery: bool,
 }
 
 impl InboxEvent {
+    /// An event of an account, with none of the optional marks.
+    pub fn new(account_id: String, kind: EventKind, customer: Option<CustomerProfile>) -> Self {
+        Self { account_id, kind, customer, standby: false, backfill: false, time_from_delivery: false }
+    }
+
     /// The customer and the time, when this event opens (or renews) the 24-hour messaging window as Meta counts
     /// it: a message from the customer (story replies and mentions included), a postback, or a referral. Echoes,
     /// reactions, reads, edits and unsends do not.
@@ -49,6 +61,7 @@ pub enum EventKind {
     Referral(Referral),
     Skipped(Skipped),
     Handover(Handover),
+    Comment(Comment),
 }
 
 /// What an attachment holds, as the connector classifies it (`raw-type` is Meta's own word).
@@ -235,6 +248,68 @@ pub struct Referral {
     pub reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referral_type: Option<String>,
+    /// The ad the customer came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_context: Option<AdContext>,
+    /// The message this referral came with (an ad-started chat's first message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// What Meta tells of the ad a customer came from (`ads_context_data`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub struct AdContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_id: Option<String>,
+}
+
+/// The media a comment is on; `type` is Meta's `media_product_type` as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub struct CommentMedia {
+    pub id: String,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_media_id: Option<String>,
+}
+
+/// A customer's comment on the business's media (`comments`, `live_comments`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub struct Comment {
+    pub comment_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<CommentMedia>,
+    pub customer_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    #[serde(serialize_with = "time::serialize")]
+    pub timestamp: TimestampMs,
+    /// On a live broadcast (`live_comments`). Printed only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub live: bool,
 }
 
 /// Why an item opened no conversation.
@@ -248,6 +323,8 @@ pub enum SkipReason {
     OwnSendEcho,
     Unsupported,
     MalformedItem,
+    OwnComment,
+    CommentFiltered,
 }
 
 /// An item that opens no conversation, and why.
@@ -258,6 +335,9 @@ pub struct Skipped {
     pub reason: SkipReason,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// The customer concerned, when known: something that cannot be shown still belongs to a conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 /// How control of a conversation moved between apps (`messaging_handover`).

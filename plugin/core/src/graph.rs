@@ -77,6 +77,18 @@ impl GraphError {
     }
 }
 
+/// Records a Graph error that breaks the account's link (a token or permission error), whichever call met it (a
+/// send, a profile lookup, a backfill, a token probe), for expiry to read. True when it did break the link.
+pub fn record_break(storage: &impl Storage, account_id: &str, error: &GraphError, now: u64) -> bool {
+    if !classify(error).breaks_link {
+        return false;
+    }
+    let record = serde_json::json!({"code": error.code, "subcode": error.subcode, "at": now});
+    // Best effort: a storage failure here only delays the notice until the next call meets the error.
+    let _ = storage.set(&keys::link_error(account_id), record.to_string().as_bytes());
+    true
+}
+
 /// What a Graph error means for a send: when to retry, a stable code, and whether the account's link is broken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {

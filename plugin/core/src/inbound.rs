@@ -8,7 +8,7 @@ use crate::ports::{Http, Storage};
 use crate::settings::Filters;
 use crate::signature;
 use crate::time::TimestampMs;
-use crate::webhook::{Change, Entry, Envelope, HANDOVER_FIELD, Item};
+use crate::webhook::{COMMENTS_FIELD, Change, Entry, Envelope, HANDOVER_FIELD, Item, LIVE_COMMENTS_FIELD, RawComment};
 use serde_json::value::RawValue;
 
 /// Real deliveries are a few KB; this is generous.
@@ -68,31 +68,29 @@ pub fn translate(
                 continue;
             }
         };
-        let (handovers, other_changes) = read_changes(entry.changes);
-        // Comments and mentions (`changes`) are not messaging: skipped per entry, never failing the delivery.
-        if other_changes && entry.messaging.is_empty() && entry.standby.is_empty() {
+        let changes = read_changes(entry.changes);
+        // Mentions and other fields are not handled: skipped per entry, never failing the delivery.
+        if changes.unsupported && entry.messaging.is_empty() && entry.standby.is_empty() && changes.comments.is_empty() {
             events.push(skipped(entry.id.clone(), SkipReason::Unsupported));
         }
         // Standby items are the ones another app's conversations receive: delivered too, and marked.
         let items = entry.messaging.iter().map(|raw| (*raw, false));
         let items = items
             .chain(entry.standby.iter().map(|raw| (*raw, true)))
-            .chain(handovers.into_iter().map(|raw| (raw, false)));
+            .chain(changes.handovers.into_iter().map(|raw| (raw, false)));
         for (raw_item, standby) in items {
             let translated = match serde_json::from_str::<Item>(raw_item.get()) {
                 Ok(item) => translator.item(&entry.id, item).map_err(ConnectorError::from)?,
-                Err(_) => Translated {
-                    kind: EventKind::Skipped(Skipped { reason: SkipReason::MalformedItem, message_id: None }),
-                    customer_id: None,
-                },
+                Err(_) => Translated::malformed(),
             };
-            let customer = match &translated.customer_id {
-                Some(id) if !matches!(translated.kind, EventKind::Skipped(_)) => {
-                    Some(translator.profile(&entry.id, id).map_err(ConnectorError::from)?)
-                }
-                _ => None,
+            push(&mut events, &mut translator, &entry.id, translated, standby)?;
+        }
+        for (raw_comment, live) in changes.comments {
+            let translated = match serde_json::from_str::<RawComment>(raw_comment.get()) {
+                Ok(comment) => translator.comment(&entry.id, entry.time, live, comment).map_err(ConnectorError::from)?,
+                Err(_) => Translated::malformed(),
             };
-            events.push(InboxEvent { account_id: entry.id.clone(), kind: translated.kind, customer, standby });
+            push(&mut events, &mut translator, &entry.id, translated, false)?;
         }
     }
     Ok(events)
@@ -120,18 +118,57 @@ fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, ConnectorError> {
     }
 }
 
-fn skipped(account_id: String, reason: SkipReason) -> InboxEvent {
-    let kind = EventKind::Skipped(Skipped { reason, message_id: None });
-    InboxEvent { account_id, kind, customer: None, standby: false }
+/// Adds an item's event (with its customer's profile, unless skipped) and the events beside it.
+fn push<S: Storage, H: Http>(
+    events: &mut Vec<InboxEvent>,
+    translator: &mut Translator<'_, S, H>,
+    account_id: &str,
+    translated: Translated,
+    standby: bool,
+) -> Result<(), ConnectorError> {
+    let customer = match (&translated.customer_id, translated.profile) {
+        (Some(_), Some(given)) => Some(given),
+        (Some(id), None) if !matches!(translated.kind, EventKind::Skipped(_)) => Some(translator.profile(account_id, id)?),
+        _ => None,
+    };
+    for kind in std::iter::once(translated.kind).chain(translated.beside) {
+        let mut event = InboxEvent::new(account_id.to_owned(), kind, customer.clone());
+        (event.standby, event.time_from_delivery) = (standby, translated.time_from_delivery);
+        events.push(event);
+    }
+    Ok(())
 }
 
-/// An entry's `changes`: the values of its `messaging_handover` changes (translated as items), and whether it has
-/// any other change (or an unreadable list), which is skipped.
-fn read_changes(changes: Option<&RawValue>) -> (Vec<&RawValue>, bool) {
-    let Some(raw) = changes else { return (Vec::new(), false) };
-    let Ok(changes) = serde_json::from_str::<Vec<Change<'_>>>(raw.get()) else { return (Vec::new(), true) };
-    let (handovers, others): (Vec<_>, Vec<_>) = changes.into_iter().partition(|c| c.field == HANDOVER_FIELD);
-    (handovers.into_iter().filter_map(|c| c.value).collect(), !others.is_empty())
+fn skipped(account_id: String, reason: SkipReason) -> InboxEvent {
+    let kind = EventKind::Skipped(Skipped { reason, message_id: None, customer_id: None });
+    InboxEvent::new(account_id, kind, None)
+}
+
+/// An entry's `changes`, sorted: `messaging_handover` values (translated as items), comments (with whether they
+/// are live), and whether any other change (or an unreadable list) is there, which is skipped.
+#[derive(Default)]
+struct Changes<'a> {
+    handovers: Vec<&'a RawValue>,
+    comments: Vec<(&'a RawValue, bool)>,
+    unsupported: bool,
+}
+
+fn read_changes(changes: Option<&RawValue>) -> Changes<'_> {
+    let Some(raw) = changes else { return Changes::default() };
+    let Ok(list) = serde_json::from_str::<Vec<Change<'_>>>(raw.get()) else {
+        return Changes { unsupported: true, ..Changes::default() };
+    };
+    let mut sorted = Changes::default();
+    for change in list {
+        match (change.field.as_str(), change.value) {
+            (HANDOVER_FIELD, Some(value)) => sorted.handovers.push(value),
+            (COMMENTS_FIELD, Some(value)) => sorted.comments.push((value, false)),
+            (LIVE_COMMENTS_FIELD, Some(value)) => sorted.comments.push((value, true)),
+            (HANDOVER_FIELD, None) => {}
+            _ => sorted.unsupported = true,
+        }
+    }
+    sorted
 }
 
 /// Answers Meta's subscription handshake: the challenge when the mode is `subscribe` and the token matches.

@@ -2,7 +2,7 @@
 
 use crate::attachments;
 use crate::events::{
-    CustomerProfile, EventKind, Handover, HandoverAction, Message, MessageEdit, MessageRef, Postback, Reaction,
+    AdContext, CustomerProfile, EventKind, Handover, HandoverAction, Message, MessageEdit, MessageRef, Postback, Reaction,
     ReactionAction, ReadReceipt, Referral, SkipReason, Skipped, StoryRef,
 };
 use crate::keys;
@@ -17,19 +17,35 @@ use std::collections::HashMap;
 pub(crate) struct Translated {
     pub kind: EventKind,
     pub customer_id: Option<String>,
+    /// The profile to show, when the item brings its own (a comment's username) instead of a Graph lookup.
+    pub profile: Option<CustomerProfile>,
+    /// The item had no readable time of its own: the delivery's receive time stands in.
+    pub time_from_delivery: bool,
+    /// Events that come beside this one from the same item (an ad's referral beside its first message).
+    pub beside: Vec<EventKind>,
 }
 
 impl Translated {
-    fn skipped(reason: SkipReason, message_id: Option<String>) -> Self {
-        Self { kind: EventKind::Skipped(Skipped { reason, message_id }), customer_id: None }
+    pub(crate) fn skipped(reason: SkipReason, message_id: Option<String>) -> Self {
+        Self::of_kind(EventKind::Skipped(Skipped { reason, message_id, customer_id: None }), None)
     }
 
-    fn malformed() -> Self {
+    /// A skip that still names its customer, so the helpdesk can place it in the right conversation.
+    pub(crate) fn skipped_for(reason: SkipReason, message_id: Option<String>, customer: &str) -> Self {
+        let skipped = Skipped { reason, message_id, customer_id: Some(customer.to_owned()) };
+        Self::of_kind(EventKind::Skipped(skipped), None)
+    }
+
+    pub(crate) fn malformed() -> Self {
         Self::skipped(SkipReason::MalformedItem, None)
     }
 
-    fn of(kind: EventKind, customer_id: &str) -> Self {
-        Self { kind, customer_id: Some(customer_id.to_owned()) }
+    pub(crate) fn of(kind: EventKind, customer_id: &str) -> Self {
+        Self::of_kind(kind, Some(customer_id.to_owned()))
+    }
+
+    fn of_kind(kind: EventKind, customer_id: Option<String>) -> Self {
+        Self { kind, customer_id, profile: None, time_from_delivery: false, beside: Vec::new() }
     }
 }
 
@@ -49,7 +65,14 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
     }
 
     pub fn item(&mut self, account_id: &str, item: Item) -> Result<Translated, StorageError> {
-        let Some(at) = item.timestamp else { return Ok(Translated::malformed()) };
+        let item_time_missing = item.timestamp.is_none();
+        let at = item.timestamp.unwrap_or(self.received_at);
+        let mut translated = self.timed_item(account_id, item, at)?;
+        translated.time_from_delivery = item_time_missing;
+        Ok(translated)
+    }
+
+    fn timed_item(&mut self, account_id: &str, item: Item, at: TimestampMs) -> Result<Translated, StorageError> {
         let sender = item.sender.map(|p| p.id).filter(|id| keys::is_valid_id(id));
         let recipient = item.recipient.map(|p| p.id).filter(|id| keys::is_valid_id(id));
         if let Some(read) = item.read {
@@ -117,7 +140,7 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
             return Ok(Translated::skipped(reason, Some(m.mid)));
         }
         if m.is_unsupported {
-            return Ok(Translated::skipped(SkipReason::Unsupported, Some(m.mid)));
+            return Ok(Translated::skipped_for(SkipReason::Unsupported, Some(m.mid), customer));
         }
         let attachments = attachments::translate(m.attachments, at);
         let (reply_to, story) = match m.reply_to {
@@ -130,16 +153,16 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
             None => (None, None),
         };
         if m.text.is_none() && attachments.is_empty() && story.is_none() {
-            // View-once media and the like: nothing apps can show.
-            return Ok(Translated::skipped(SkipReason::Unsupported, Some(m.mid)));
+            // View-once media and the like: nothing apps can show, but the customer sent something.
+            return Ok(Translated::skipped_for(SkipReason::Unsupported, Some(m.mid), customer));
         }
         if !m.is_echo {
             let filters = self.filters(account)?;
             if filters.skip_story_mentions && attachments::is_story_mention(&attachments) {
-                return Ok(Translated::skipped(SkipReason::StoryMentionFiltered, Some(m.mid)));
+                return Ok(Translated::skipped_for(SkipReason::StoryMentionFiltered, Some(m.mid), customer));
             }
             if filters.skip_shares && attachments::is_share(&attachments) {
-                return Ok(Translated::skipped(SkipReason::ShareFiltered, Some(m.mid)));
+                return Ok(Translated::skipped_for(SkipReason::ShareFiltered, Some(m.mid), customer));
             }
         }
         let message = Message {
@@ -152,8 +175,12 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
             reply_to,
             quick_reply: m.quick_reply.map(|q| q.payload),
         };
+        // An ad-started chat's first message carries the ad's referral: an event beside the message.
+        let referral = m.referral.filter(|_| !m.is_echo).map(|r| {
+            EventKind::Referral(Referral { message_id: Some(message.message_id.clone()), ..referral_of(customer, at, r) })
+        });
         let kind = if m.is_echo { EventKind::Echo(message) } else { EventKind::CustomerMessage(message) };
-        Ok(Translated::of(kind, customer))
+        Ok(Translated { beside: referral.into_iter().collect(), ..Translated::of(kind, customer) })
     }
 
     fn edit(&mut self, account: &str, customer: &str, at: TimestampMs, e: RawEdit) -> Result<Translated, StorageError> {
@@ -247,14 +274,7 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
         let stamp = at.to_string();
         let (reference, kind) = (r.reference.as_deref().unwrap_or(""), r.kind.as_deref().unwrap_or(""));
         let key = keys::seen_event(&["referral", account, customer, &r.source, reference, kind, &stamp]);
-        let referral = Referral {
-            customer_id: customer.to_owned(),
-            timestamp: at,
-            source: r.source,
-            reference: r.reference,
-            referral_type: r.kind,
-        };
-        self.once(&key, EventKind::Referral(referral), customer)
+        self.once(&key, EventKind::Referral(referral_of(customer, at, r)), customer)
     }
 
     /// Which app holds the conversation now: pass and take name the new owner; a request changes none.
@@ -320,7 +340,7 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
         Ok(Some(if sent_by_us { SkipReason::OwnSendEcho } else { SkipReason::Duplicate }))
     }
 
-    fn filters(&mut self, account: &str) -> Result<Filters, StorageError> {
+    pub(crate) fn filters(&mut self, account: &str) -> Result<Filters, StorageError> {
         if let Some(forced) = self.filter_override {
             return Ok(forced);
         }
@@ -330,5 +350,25 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
         let stored = settings::filters(self.storage, account)?;
         self.filters.insert(account.to_owned(), stored);
         Ok(stored)
+    }
+}
+
+/// A referral as the event shows it: the link's or ad's source, and the ad with its context when it came from one.
+fn referral_of(customer: &str, at: TimestampMs, r: RawReferral) -> Referral {
+    let ad_context = r.ads_context_data.map(|c| AdContext {
+        ad_title: c.ad_title,
+        photo_url: c.photo_url,
+        video_url: c.video_url,
+        post_id: c.post_id,
+    });
+    Referral {
+        customer_id: customer.to_owned(),
+        timestamp: at,
+        source: r.source,
+        reference: r.reference,
+        referral_type: r.kind,
+        ad_id: r.ad_id,
+        ad_context,
+        message_id: None,
     }
 }

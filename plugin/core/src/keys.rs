@@ -47,6 +47,22 @@ pub fn seen_event(parts: &[&str]) -> String {
     format!("seen/event/{}", hex::sha256(&parts.join("\u{1f}")))
 }
 
+/// A comment the connector delivered: its time and author (JSON), what a reply to it is checked against. Under
+/// `seen/`, so it is pruned with the dedup marks (14 days), well after the 7 days a private reply may take.
+pub fn comment(account_id: &str, comment_id: &str) -> String {
+    format!("seen/comment/{account_id}/{comment_id}")
+}
+
+/// Set when a private reply to the comment was sent (or Meta said one was): one per comment.
+pub fn comment_reply(account_id: &str, comment_id: &str) -> String {
+    format!("seen/comment-reply/{account_id}/{comment_id}")
+}
+
+/// An account's history backfill: its cursor and progress (JSON).
+pub fn backfill(account_id: &str) -> String {
+    format!("account/{account_id}/backfill")
+}
+
 /// The last Graph error that broke the account's link (token, password, permission): expiry reads it.
 pub fn link_error(account_id: &str) -> String {
     format!("account/{account_id}/link-error")

@@ -57,7 +57,7 @@ pub fn lookup(
     if let Some(cached) = cached.as_ref().filter(|c| c.is_fresh(now)) {
         return Ok(cached.to_profile(false));
     }
-    match fetch(storage, http, account_id, customer_id)? {
+    match fetch(storage, http, account_id, customer_id, now)? {
         Some(mut fresh) => {
             fresh.fetched_at = now;
             let bytes = serde_json::to_vec(&fresh).expect("a profile always serializes");
@@ -68,12 +68,24 @@ pub fn lookup(
     }
 }
 
-/// Asks Graph; None when there is no token or Graph did not give a profile.
+/// What the cache holds of a customer, fresh or not, without asking Graph; None when nothing is cached.
+pub fn cached(
+    storage: &impl Storage,
+    account_id: &str,
+    customer_id: &str,
+) -> Result<Option<CustomerProfile>, StorageError> {
+    let stored = storage.get(&keys::profile(account_id, customer_id))?;
+    Ok(stored.and_then(|bytes| serde_json::from_slice::<Cached>(&bytes).ok()).map(|c| c.to_profile(false)))
+}
+
+/// Asks Graph; None when there is no token or Graph did not give a profile. A Graph error that breaks the link
+/// (a token or permission error) is recorded as a send's is, so the break is seen before the next send.
 fn fetch(
     storage: &impl Storage,
     http: &impl Http,
     account_id: &str,
     customer_id: &str,
+    now: TimestampMs,
 ) -> Result<Option<Cached>, StorageError> {
     let Some(token) = graph::access_token(storage, account_id)? else { return Ok(None) };
     let request = HttpRequest {
@@ -85,6 +97,9 @@ fn fetch(
     };
     let Ok(response) = http.send(&request) else { return Ok(None) };
     if response.status != 200 {
+        if let Some(error) = graph::GraphError::parse(response.status, &response.body) {
+            graph::record_break(storage, account_id, &error, now);
+        }
         return Ok(None);
     }
     let Ok(mut profile) = serde_json::from_slice::<Cached>(&response.body) else { return Ok(None) };
@@ -153,6 +168,18 @@ mod tests {
         let no_token = lookup(&MemoryStorage::default(), &graph, "1", "42", 1_000).unwrap();
         assert!(no_token.anonymous && no_token.profile_pending);
         assert_eq!(graph.calls.get(), 1, "no token, no request");
+    }
+
+    #[test]
+    fn a_token_error_during_a_lookup_marks_the_link_broken_but_a_consent_error_does_not() {
+        let storage = store_with_token();
+        let consent = FakeGraph { status: 400, body: r#"{"error":{"code":230}}"#, calls: Cell::new(0) };
+        assert!(lookup(&storage, &consent, "1", "42", 1_000).unwrap().profile_pending);
+        assert!(storage.get(&keys::link_error("1")).unwrap().is_none(), "230 is the customer's, not the link's");
+        let revoked = FakeGraph { status: 400, body: r#"{"error":{"code":190,"error_subcode":460}}"#, calls: Cell::new(0) };
+        assert!(lookup(&storage, &revoked, "1", "42", 2_000).unwrap().profile_pending);
+        let recorded = storage.get(&keys::link_error("1")).unwrap().expect("the break is recorded");
+        assert_eq!(String::from_utf8(recorded).unwrap(), r#"{"at":2000,"code":190,"subcode":460}"#);
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub struct Filters {
     pub skip_story_mentions: bool,
     #[serde(default)]
     pub skip_shares: bool,
+    /// Off by default: comments arrive unless the account turns them off.
+    #[serde(default)]
+    pub skip_comments: bool,
 }
 
 /// The account's stored filters; all off when never set (or unreadable).

@@ -24,6 +24,9 @@ pub(crate) struct Entry<'a> {
     /// malformed list is one unsupported entry, never a failed delivery.
     #[serde(borrow, default)]
     pub changes: Option<&'a RawValue>,
+    /// The entry's time: seconds for `changes` (comments), milliseconds for messaging. Read leniently.
+    #[serde(default, deserialize_with = "lenient_time")]
+    pub time: Option<u64>,
 }
 
 /// One `changes[]` item: the webhook field it belongs to, and its value.
@@ -38,6 +41,9 @@ pub(crate) struct Change<'a> {
 /// The field whose changes are handover items (the reference does not confirm whether Meta sends them as
 /// `messaging[]` items or as `changes[]`: both are read).
 pub(crate) const HANDOVER_FIELD: &str = "messaging_handover";
+/// The fields whose changes are comments: on media, and on a live broadcast.
+pub(crate) const COMMENTS_FIELD: &str = "comments";
+pub(crate) const LIVE_COMMENTS_FIELD: &str = "live_comments";
 
 #[derive(Deserialize)]
 pub(crate) struct Party {
@@ -50,6 +56,9 @@ pub(crate) struct Party {
 pub(crate) struct Item {
     pub sender: Option<Party>,
     pub recipient: Option<Party>,
+    /// Milliseconds. A missing or unreadable time is None (the delivery's receive time then stands in), never a
+    /// failed item.
+    #[serde(default, deserialize_with = "lenient_time")]
     pub timestamp: Option<u64>,
     pub message: Option<RawMessage>,
     pub message_edit: Option<RawEdit>,
@@ -76,6 +85,8 @@ pub(crate) struct RawMessage {
     pub attachments: Vec<RawAttachment>,
     pub reply_to: Option<ReplyTo>,
     pub quick_reply: Option<QuickReply>,
+    /// The ad or link that started the chat, on its first message.
+    pub referral: Option<RawReferral>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +167,52 @@ pub(crate) struct RawReferral {
     pub source: String,
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub ad_id: Option<String>,
+    pub ads_context_data: Option<RawAdContext>,
+}
+
+/// `referral.ads_context_data`: what Meta tells of the ad.
+#[derive(Deserialize)]
+pub(crate) struct RawAdContext {
+    pub ad_title: Option<String>,
+    pub photo_url: Option<String>,
+    pub video_url: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub post_id: Option<String>,
+}
+
+/// A `comments` / `live_comments` change's `value`. The comment id is `id` (one doc example says `comment_id`).
+#[derive(Deserialize)]
+pub(crate) struct RawComment {
+    #[serde(default, deserialize_with = "opt_id")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub comment_id: Option<String>,
+    pub from: Option<RawCommenter>,
+    pub media: Option<RawMedia>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub parent_id: Option<String>,
+    pub text: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawCommenter {
+    #[serde(default, deserialize_with = "opt_id")]
+    pub id: Option<String>,
+    pub username: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawMedia {
+    #[serde(default, deserialize_with = "opt_id")]
+    pub id: Option<String>,
+    pub media_product_type: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub ad_id: Option<String>,
+    pub ad_title: Option<String>,
+    #[serde(default, deserialize_with = "opt_id")]
+    pub original_media_id: Option<String>,
 }
 
 /// `pass_thread_control` / `take_thread_control` {`previous_owner_app_id`, `new_owner_app_id`, `metadata`}, or
@@ -193,6 +250,17 @@ fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<IdForm>::deserialize(d)?.map(String::from))
+}
+
+/// A time as a number or a string of digits; anything else (absent, null, text, negative) is None, so that the
+/// item still arrives.
+fn lenient_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(match value {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 /// Whether JSON `text` nests deeper than `limit` arrays and objects. Checked before parsing, so that no parser
@@ -243,5 +311,15 @@ mod tests {
         assert_eq!(edit.num_edit.as_deref(), Some("0"));
         let party: Party = serde_json::from_str(r#"{"id":17841400000000001}"#).unwrap();
         assert_eq!(party.id, "17841400000000001");
+    }
+
+    #[test]
+    fn times_come_as_numbers_or_digits_and_anything_else_is_none() {
+        let time = |json: &str| serde_json::from_str::<Item>(json).unwrap().timestamp;
+        assert_eq!(time(r#"{"timestamp":1700000000000}"#), Some(1_700_000_000_000));
+        assert_eq!(time(r#"{"timestamp":"1700000000000"}"#), Some(1_700_000_000_000));
+        assert_eq!(time(r#"{"timestamp":"yesterday"}"#), None);
+        assert_eq!(time(r#"{"timestamp":-5}"#), None);
+        assert_eq!(time(r#"{}"#), None);
     }
 }

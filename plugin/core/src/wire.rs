@@ -112,11 +112,18 @@ macro_rules! wit_mappings {
             mirror!(record $crate::ConnectorError, t::ErrorInfo { code, message });
             mirror!(record graph::GraphError, t::GraphError { code, subcode, is_transient, http_status });
 
-            mirror!(record ev::InboxEvent, t::InboxEvent { account_id, kind, customer, standby });
+            mirror!(record ev::InboxEvent, t::InboxEvent {
+                account_id, kind, customer, standby, backfill, time_from_delivery,
+            });
             mirror!(variant ev::EventKind, t::EventKind {
                 CustomerMessage(_), Echo(_), Reaction(_), MessageDeleted(_), MessageEdited(_), Read(_), Postback(_),
-                Referral(_), Skipped(_), Handover(_),
+                Referral(_), Skipped(_), Handover(_), Comment(_),
             } units {});
+            mirror!(record ev::Comment, t::Comment {
+                comment_id, parent_id, media, customer_id, username, text, timestamp, live,
+            });
+            mirror!(record ev::CommentMedia, t::CommentMedia { id, product_type, ad_id, ad_title, original_media_id });
+            mirror!(record ev::AdContext, t::AdContext { ad_title, photo_url, video_url, post_id });
             mirror!(record ev::Handover, t::Handover {
                 customer_id, timestamp, action, owner_app_id, previous_owner_app_id, requested_owner_app_id, metadata,
             });
@@ -142,11 +149,13 @@ macro_rules! wit_mappings {
             mirror!(record ev::MessageEdit, t::MessageEdit { message_id, customer_id, timestamp, text, edit_count });
             mirror!(record ev::ReadReceipt, t::ReadReceipt { message_id, watermark, customer_id, timestamp });
             mirror!(record ev::Postback, t::Postback { message_id, customer_id, timestamp, title, payload });
-            mirror!(record ev::Referral, t::Referral { customer_id, timestamp, source, referral_type }
-                renamed { reference => ref_ });
-            mirror!(record ev::Skipped, t::Skipped { reason, message_id });
+            mirror!(record ev::Referral, t::Referral {
+                customer_id, timestamp, source, referral_type, ad_id, ad_context, message_id,
+            } renamed { reference => ref_ });
+            mirror!(record ev::Skipped, t::Skipped { reason, message_id, customer_id });
             mirror!(enum ev::SkipReason, t::SkipReason {
-                Duplicate, StoryMentionFiltered, ShareFiltered, OwnSendEcho, Unsupported, MalformedItem,
+                Duplicate, StoryMentionFiltered, ShareFiltered, OwnSendEcho, Unsupported, MalformedItem, OwnComment,
+                CommentFiltered,
             });
 
             mirror!(enum ports::Method, h::Method { Get, Post, Delete });
@@ -160,11 +169,11 @@ macro_rules! wit_mappings {
             mirror!(record inb::Handshake, i::Handshake { mode, verify_token, challenge });
             mirror!(record inb::Delivery, i::Delivery { headers, body, received_at });
             mirror!(record inb::TranslateOptions, i::TranslateOptions { app_secret, filters });
-            mirror!(record settings::Filters, i::Filters { skip_story_mentions, skip_shares });
+            mirror!(record settings::Filters, i::Filters { skip_story_mentions, skip_shares, skip_comments });
 
             mirror!(record out::Reply, o::Reply {
                 account_id, customer_id, now, author, last_customer_message_at, human_agent_tag, text, attachments,
-                quick_replies, cards, sender_action, reaction, thread_control,
+                quick_replies, cards, sender_action, reaction, thread_control, comment_id, public_reply,
             });
             mirror!(enum out::Author, o::Author { Agent, Bot });
             mirror!(record out::OutgoingAttachment, o::OutgoingAttachment { url, mime_type, size_bytes, attachment_id });
@@ -177,8 +186,9 @@ macro_rules! wit_mappings {
             mirror!(record out::SendPlan, o::SendPlan { account_id, customer_id, messages, tag, window_closes_at });
             mirror!(variant out::PlannedMessage, o::PlannedMessage {
                 Text(_), Attachment(_), ReusedAttachment(_), TextWithQuickReplies(_), Cards(_), SenderAction(_),
-                Reaction(_), ThreadControl(_),
+                Reaction(_), ThreadControl(_), CommentReply(_),
             } units {});
+            mirror!(record out::CommentReply, o::CommentReply { comment_id, text, public });
             mirror!(record out::PlannedAttachment, o::PlannedAttachment { url } renamed { kind => type_ });
             mirror!(record out::ReusedAttachment, o::ReusedAttachment { attachment_id } renamed { kind => type_ });
             mirror!(record out::TextWithQuickReplies, o::TextWithQuickReplies { text, quick_replies });
@@ -222,6 +232,25 @@ macro_rules! linking_wit_mappings {
             use $l as l;
 
     mirror!(record accounts::Subscription, l::Subscription { account_id, at, fields, error });
+        };
+    };
+}
+
+/// The `history` interface's types (WIT 0.3.0), for one adapter: `history_wit_mappings!(history = path)` with the
+/// adapter's generated module.
+#[macro_export]
+macro_rules! history_wit_mappings {
+    (history = $h:path $(,)?) => {
+        const _: () = {
+            use $crate::{history, mirror};
+            use $h as h;
+
+            mirror!(record history::BackfillProgress, h::BackfillProgress {
+                account_id, customer_id, state, started_at, updated_at, conversations_total, conversations_done,
+                messages_imported, error,
+            });
+            mirror!(enum history::BackfillState, h::BackfillState { Running, Done, Failed });
+            mirror!(record history::BackfillBatch, h::BackfillBatch { events, progress, graph_calls, next_step_after_ms });
         };
     };
 }

@@ -3,9 +3,11 @@
 
 use super::{JsonBody, Scoped, blocking, json_answer};
 use crate::clock::now_ms;
-use crate::harness::Selection;
+use crate::harness::{FilterChange, Selection};
 use axum::Json;
-use axum::extract::Path;
+use crate::server::app::App;
+use axum::extract::{Path, State};
+use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -20,13 +22,6 @@ pub(super) struct SelectBody {
     confirm_drop: bool,
 }
 
-/// The filters to change; one left out stays as it is.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub(super) struct FiltersBody {
-    skip_story_mentions: Option<bool>,
-    skip_shares: Option<bool>,
-}
 
 /// `GET /api/accounts`: every account with its state, expiry, representative, filters and last webhook.
 pub(super) async fn list(Scoped { harness, .. }: Scoped) -> Response {
@@ -42,9 +37,18 @@ pub(super) async fn plan(Scoped { harness, .. }: Scoped, JsonBody(request): Json
 }
 
 /// `POST /api/accounts/select`: makes the channel's accounts exactly these; a drop needs `confirm-drop` (409).
-pub(super) async fn select(Scoped { harness, .. }: Scoped, JsonBody(request): JsonBody<SelectBody>) -> Response {
-    match blocking(move || harness.select_confirmed(&request.accounts, request.confirm_drop)).await {
-        Ok(Selection::Applied(change)) => Json(change).into_response(),
+/// Each account it adds gets its history brought in, in the background.
+pub(super) async fn select(
+    State(app): State<Arc<App>>,
+    Scoped { harness, .. }: Scoped,
+    JsonBody(request): JsonBody<SelectBody>,
+) -> Response {
+    let selecting = harness.clone();
+    match blocking(move || selecting.select_confirmed(&request.accounts, request.confirm_drop)).await {
+        Ok(Selection::Applied(change)) => {
+            super::history::run_in_background(app, harness, change.added.clone(), true);
+            Json(change).into_response()
+        }
         Ok(Selection::Refused(plan)) => (StatusCode::CONFLICT, Json(Selection::refusal(&plan))).into_response(),
         Err(refusal) => refusal,
     }
@@ -63,10 +67,10 @@ pub(super) async fn clear_representative(Scoped { harness, .. }: Scoped) -> Resp
 pub(super) async fn filters(
     Scoped { harness, .. }: Scoped,
     Path(account): Path<String>,
-    JsonBody(request): JsonBody<FiltersBody>,
+    JsonBody(request): JsonBody<FilterChange>,
 ) -> Response {
     let changed = blocking(move || {
-        let filters = harness.change_filters(&account, request.skip_story_mentions, request.skip_shares)?;
+        let filters = harness.change_filters(&account, request)?;
         Ok(crate::harness::Harness::filters_json(&account, filters))
     });
     json_answer(changed.await)

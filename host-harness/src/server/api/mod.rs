@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod feed;
+mod history;
 mod messages;
 mod openapi;
 mod settings;
@@ -24,6 +25,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
+/// Brings in the history of newly linked accounts in the background (the console's selection does too).
+pub(crate) fn backfill_in_background(app: Arc<App>, harness: Arc<Harness>, accounts: Vec<String>) {
+    history::run_in_background(app, harness, accounts, true);
+}
+
 /// The `/api/*` routes, each answering 401 without a valid key before anything else is read.
 pub(super) fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -40,6 +46,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         )
         .route("/api/accounts/{id}/filters", put(accounts::filters))
         .route("/api/accounts/{id}/refresh", post(accounts::refresh))
+        .route("/api/accounts/{id}/history", get(history::progress).post(history::start))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/{*rest}", any(|| async { error(StatusCode::NOT_FOUND, "not-found", "no such API route") }))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth::require_key))

@@ -85,7 +85,8 @@ impl Modify for BearerKey {
 #[expect(dead_code, reason = "stubs that only carry #[utoipa::path]")]
 mod operations {
     use super::super::ChannelQuery;
-    use super::super::accounts::{FiltersBody, SelectBody};
+    use super::super::accounts::SelectBody;
+    use crate::harness::FilterChange;
     use super::super::feed::FeedQuery;
     use super::answers::*;
     use crate::outbox::StoredReply;
@@ -270,7 +271,7 @@ mod operations {
     /// Changes the filters given and answers all of the account's filters.
     // The handler: `accounts::filters`.
     #[utoipa::path(put, path = "/api/accounts/{id}/filters", tag = "accounts", security(("api-key" = [])),
-        params(("id" = String, Path, description = "The account's id"), ChannelQuery), request_body = FiltersBody,
+        params(("id" = String, Path, description = "The account's id"), ChannelQuery), request_body = FilterChange,
         responses(
             (status = 200, description = "The account's filters now", body = FiltersAnswer),
             (status = 400, response = Refused),

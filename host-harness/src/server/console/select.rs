@@ -69,8 +69,10 @@ pub(super) async fn save(visit: Visit, Extension(person): Extension<Person>, bod
     let outcome = tokio::task::spawn_blocking(move || apply(&harness, &reachable, &chosen, confirmed)).await;
     let app = &visit.app;
     match outcome {
-        Ok(Ok(Saved::Applied)) => {
+        Ok(Ok(Saved::Applied(added))) => {
             tracing::info!(key = %person.caller.name, accounts = selected.len(), "a selection saved from the console");
+            // Agents expect a newly linked account's recent conversations at once: brought in in the background.
+            crate::server::api::backfill_in_background(app.clone(), scoped.harness.clone(), added);
             let records = Records::new(app.harness.database(), "pick");
             let _ = tokio::task::spawn_blocking(move || records.remove(&pick)).await;
             Redirect::to(&format!("/?saved=1{}", super::channel_param(&scoped, app, "&"))).into_response()
@@ -97,7 +99,8 @@ pub(super) async fn save(visit: Visit, Extension(person): Extension<Person>, bod
 
 /// What saving did.
 enum Saved {
-    Applied,
+    /// Saved; the accounts it added.
+    Applied(Vec<String>),
     /// It drops linked accounts: shown with the warning first (the linked accounts give their names).
     NeedsConfirmation {
         plan: SelectionChange,
@@ -115,7 +118,7 @@ fn apply(harness: &Harness, reachable: &[String], selected: &[String], confirmed
     }
     match harness.select_confirmed(selected, confirmed)? {
         Selection::Refused(plan) => Ok(Saved::NeedsConfirmation { plan, linked }),
-        Selection::Applied(_) => {
+        Selection::Applied(change) => {
             for account in selected {
                 // Meta's refusal is stored with the account and shown on the console; only a fault stops here.
                 let subscription = harness.subscribe_webhooks(account, now_ms())?;
@@ -123,7 +126,7 @@ fn apply(harness: &Harness, reachable: &[String], selected: &[String], confirmed
                     tracing::warn!(account, code = %error.code, "a webhook subscription was refused");
                 }
             }
-            Ok(Saved::Applied)
+            Ok(Saved::Applied(change.added))
         }
     }
 }

@@ -13,7 +13,7 @@ pub struct GraphCall {
 
 /// The request that sends `message` of `plan`.
 pub fn graph_call(plan: &SendPlan, message: &PlannedMessage) -> GraphCall {
-    let mut body = Body { recipient: Recipient { id: &plan.customer_id }, ..Body::default() };
+    let mut body = Body { recipient: Recipient { id: &plan.customer_id, comment_id: None }, ..Body::default() };
     let mut path = "/me/messages".to_owned();
     let attachment = |kind, payload| Content { attachment: Some(Attachment { kind, payload }), ..Content::default() };
     match message {
@@ -29,6 +29,17 @@ pub fn graph_call(plan: &SendPlan, message: &PlannedMessage) -> GraphCall {
             body.metadata = control.metadata.as_deref();
         }
         PlannedMessage::Text(text) => body.message = Some(Content { text: Some(text), ..Content::default() }),
+        // A public reply is a comment under the comment: `{"message": text}` to its replies edge.
+        PlannedMessage::CommentReply(reply) if reply.public => {
+            let body = serde_json::json!({ "message": reply.text });
+            return GraphCall { path: format!("/{}/replies", reply.comment_id), body: body.to_string().into_bytes() };
+        }
+        // A private reply is addressed to the comment, not the person; Meta documents text only and no tag.
+        PlannedMessage::CommentReply(reply) => {
+            body.recipient = Recipient { id: "", comment_id: Some(&reply.comment_id) };
+            let text = Content { text: Some(&reply.text), ..Content::default() };
+            return GraphCall { path, body: serde_json::to_vec(&Body { message: Some(text), ..body }).expect("a Graph body serializes") };
+        }
         PlannedMessage::TextWithQuickReplies(with) => {
             body.message = Some(Content {
                 text: Some(&with.text),
@@ -82,7 +93,10 @@ struct Body<'a> {
 
 #[derive(Default, Serialize)]
 struct Recipient<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
     id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment_id: Option<&'a str>,
 }
 
 #[derive(Serialize)]

@@ -4,10 +4,9 @@
 
 use super::send::{Retry, SendError};
 use crate::graph::{self, GraphError};
-use crate::keys;
 use crate::ports::{Http, HttpError, HttpRequest, Method, Storage};
 use crate::time::TimestampMs;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A send may take longer than a profile lookup: Meta downloads attachments before it answers.
 pub const SEND_TIMEOUT_MS: u32 = 10_000;
@@ -56,10 +55,7 @@ pub(crate) fn authorized(
         ));
     };
     let verdict = graph::classify(&graph_error);
-    if verdict.breaks_link {
-        let record = json!({"code": graph_error.code, "subcode": graph_error.subcode, "at": now});
-        let _ = storage.set(&keys::link_error(account_id), record.to_string().as_bytes());
-    }
+    graph::record_break(storage, account_id, &graph_error, now);
     Err(SendError {
         error: crate::ConnectorError::new(verdict.code, verdict.explanation),
         retry: verdict.retry,

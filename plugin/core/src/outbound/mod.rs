@@ -8,6 +8,7 @@ mod body;
 mod budget;
 mod call;
 mod checks;
+mod comment;
 pub mod codes;
 pub mod limits;
 mod report;
@@ -18,6 +19,7 @@ mod split;
 mod window;
 
 pub use actions::{ReactionRequest, SenderAction, ThreadAction, ThreadControl};
+pub use comment::CommentReply;
 pub use attachment::{
     MAX_ATTACHMENTS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, MediaType, OutgoingAttachment, PlannedAttachment,
     ReusedAttachment,
@@ -63,6 +65,10 @@ pub struct Reply {
     pub sender_action: Option<SenderAction>,
     pub reaction: Option<ReactionRequest>,
     pub thread_control: Option<ThreadControl>,
+    /// The comment this reply answers (a private reply, or a public one with `public_reply`), instead of a
+    /// customer: the stored comment names its author.
+    pub comment_id: Option<String>,
+    pub public_reply: bool,
 }
 
 impl Reply {
@@ -86,6 +92,7 @@ pub enum PlannedMessage {
     SenderAction(SenderAction),
     Reaction(ReactionRequest),
     ThreadControl(ThreadControl),
+    CommentReply(CommentReply),
 }
 
 impl PlannedMessage {
@@ -112,7 +119,17 @@ pub struct SendPlan {
     pub window_closes_at: TimestampMs,
 }
 
-/// Checks a reply against Instagram's and the helpdesk's rules; every problem at once.
+/// Checks a reply as `validate` does; a reply to a comment is checked against what was stored of the comment (its
+/// time, its author, whether it was answered in private already).
+pub fn validate_stored(reply: &Reply, storage: &impl crate::ports::Storage) -> Result<SendPlan, Vec<ConnectorError>> {
+    match &reply.comment_id {
+        Some(comment_id) => comment::validate(reply, comment_id, storage),
+        None => validate(reply),
+    }
+}
+
+/// Checks a reply against Instagram's and the helpdesk's rules; every problem at once. A reply to a comment needs
+/// storage: `validate_stored`.
 pub fn validate(reply: &Reply) -> Result<SendPlan, Vec<ConnectorError>> {
     let mut errors = Vec::new();
     if !keys::is_valid_id(&reply.account_id) {

@@ -13,7 +13,8 @@ use serde::Deserialize;
 pub struct ReplyRequest {
     /// The business account that answers.
     account_id: String,
-    /// The customer's Instagram-scoped id.
+    /// The customer's Instagram-scoped id (not needed with `comment-id`).
+    #[serde(default)]
     customer_id: String,
     /// The sender's clock (the `outbound` command's); `serve` ignores it and uses its own.
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
@@ -43,6 +44,12 @@ pub struct ReplyRequest {
     reaction: Option<ReactionRequest>,
     /// Pass, take or request thread control (the handover protocol), alone in a request.
     thread_control: Option<ThreadControl>,
+    /// Answer this comment instead of a customer: in private (one DM per comment, within 7 days of it), or with
+    /// `public`, under it. Text only.
+    comment_id: Option<String>,
+    /// With `comment-id`: a public reply under the comment.
+    #[serde(default)]
+    public: bool,
 }
 
 /// An attachment of a reply: `{"url","mime-type","size-bytes"}`, or `{"attachment-id","mime-type"}` for media Meta
@@ -95,16 +102,20 @@ pub enum WindowSource {
     Request,
     /// What the connector stored from the customer's own messages, postbacks and referrals.
     Traffic,
+    /// A reply to a comment: the comment's stored time decides.
+    Comment,
 }
 
 /// Reads a REQUEST; `now_ms` stands in when it has no `now`.
 pub fn parse_request(bytes: &[u8], now_ms: TimestampMs) -> Result<Reply, ConnectorError> {
     let request = read(bytes)?;
     let now = request.now.as_deref().map(|t| time("now", t)).transpose()?.unwrap_or(now_ms);
-    let Some(last) = request.last_customer_message_at.as_deref() else {
-        return Err(invalid("missing field `last-customer-message-at`".into()));
+    let last = match (request.last_customer_message_at.as_deref(), &request.comment_id) {
+        (Some(last), _) => time("last-customer-message-at", last)?,
+        // A reply to a comment is timed by the comment, as stored.
+        (None, Some(_)) => 0,
+        (None, None) => return Err(invalid("missing field `last-customer-message-at`".into())),
     };
-    let last = time("last-customer-message-at", last)?;
     into_reply(request, now, last)
 }
 
@@ -120,6 +131,8 @@ pub fn parse_api_request(
     let request = read(bytes)?;
     let (last, source) = match request.last_customer_message_at.as_deref() {
         Some(last) => (time("last-customer-message-at", last)?, WindowSource::Request),
+        // A reply to a comment is timed by the comment, as stored.
+        None if request.comment_id.is_some() => (0, WindowSource::Comment),
         None => match last_seen(&request.account_id, &request.customer_id)? {
             Some(last) => (last, WindowSource::Traffic),
             None => {
@@ -175,5 +188,7 @@ fn into_reply(
         sender_action: request.sender_action,
         reaction: request.reaction,
         thread_control: request.thread_control,
+        comment_id: request.comment_id,
+        public_reply: request.public,
     })
 }

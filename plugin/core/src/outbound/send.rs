@@ -4,7 +4,8 @@
 
 use super::budget::{self, RateClass};
 use super::call::authorized;
-use super::{PlannedMessage, SendPlan, graph_call};
+use super::{CommentReply, PlannedMessage, SendPlan, graph_call};
+use crate::comments;
 use crate::error::ConnectorError;
 use crate::graph::GraphError;
 use crate::keys;
@@ -158,6 +159,29 @@ pub fn send(
     Ok(statuses)
 }
 
+/// Graph's code for a second private reply to one comment (observed on both platforms).
+const ALREADY_REPLIED: i64 = 10_900;
+
+/// A reply to a comment that Graph took: a private reply's message id (its echo is then ours, and the comment has
+/// had its one private reply), or a public reply's new comment id.
+fn comment_reply_sent(
+    storage: &impl Storage,
+    plan: &SendPlan,
+    reply: &CommentReply,
+    answer: &Value,
+    now: TimestampMs,
+) -> Result<DeliveryStatus, SendError> {
+    let field = if reply.public { "id" } else { "message_id" };
+    let Some(id) = answer.get(field).and_then(Value::as_str) else {
+        return Err(SendError::new("unexpected-response", format!("Instagram answered 200 without `{field}`"), Retry::Never));
+    };
+    if !reply.public {
+        let _ = comments::mark_replied(storage, &plan.account_id, &reply.comment_id, now);
+        let _ = storage.set(&keys::seen_message(id), keys::SEEN_SENT);
+    }
+    Ok(DeliveryStatus::Sent(id.to_owned()))
+}
+
 fn send_one(
     plan: &SendPlan,
     message: &PlannedMessage,
@@ -175,8 +199,29 @@ fn send_one(
             Retry::Later,
         ));
     }
+    let private_reply = match message {
+        PlannedMessage::CommentReply(reply) if !reply.public => Some(reply.comment_id.as_str()),
+        _ => None,
+    };
+    if let Some(comment_id) = private_reply {
+        // Checked again here, before the Graph call: a second or late private reply never reaches Meta.
+        comments::check_reply(storage, &plan.account_id, comment_id, false, now).map_err(|error| {
+            let retry = if error.code == crate::codes::STORAGE_UNAVAILABLE { Retry::Later } else { Retry::Never };
+            SendError { error, retry, graph: None }
+        })?;
+    }
     let call = graph_call(plan, message);
-    let answer = authorized(storage, http, &plan.account_id, Method::Post, &call.path, Some(&call.body), now)?;
+    let answer = authorized(storage, http, &plan.account_id, Method::Post, &call.path, Some(&call.body), now);
+    if let (Some(comment_id), Err(failure)) = (private_reply, &answer) {
+        // "Activity already replied to": someone answered it in private already (by hand, perhaps).
+        if failure.graph.as_ref().is_some_and(|g| g.code == ALREADY_REPLIED) {
+            let _ = comments::mark_replied(storage, &plan.account_id, comment_id, now);
+        }
+    }
+    let answer = answer?;
+    if let PlannedMessage::CommentReply(reply) = message {
+        return comment_reply_sent(storage, plan, reply, &answer, now);
+    }
     if !message.makes_message() {
         // Sender actions and reactions answer `{"recipient_id"}`, thread control `{"success":true}`.
         if answer.get("success").and_then(Value::as_bool) == Some(false) {
