@@ -142,7 +142,7 @@ fn re_authorizing_the_same_account_keeps_its_data_another_account_starts_fresh()
     let (_dir, path) = db();
     let harness = harness(Database::open(&path, 1).unwrap(), &graph);
     harness.link_accounts(&link_request(LoginKind::Facebook, NOW)).unwrap();
-    harness.set_filters(A, Filters { skip_story_mentions: true, skip_shares: false }).unwrap();
+    harness.set_filters(A, Filters { skip_story_mentions: true, skip_shares: false, skip_comments: false }).unwrap();
     harness.translate(&signed_delivery("text.json", NOW), &options()).unwrap();
     let profile_fetches = graph.requests().len();
     // A 190 broke the link; the owner re-authorizes with the same account 58 days later.
@@ -157,7 +157,11 @@ fn re_authorizing_the_same_account_keeps_its_data_another_account_starts_fresh()
     let again = harness.link_accounts(&link_request(LoginKind::Facebook, NOW + 58 * DAY)).unwrap();
     assert!(again[0].relinked);
     assert_eq!(stored_value(&path, &format!("account/{A}/link-error")), None, "the new token clears the break");
-    assert_eq!(harness.filters(A).unwrap(), Filters { skip_story_mentions: true, skip_shares: false }, "settings kept");
+    assert_eq!(
+        harness.filters(A).unwrap(),
+        Filters { skip_story_mentions: true, skip_shares: false, skip_comments: false },
+        "settings kept"
+    );
     let redelivered = harness.translate(&signed_delivery("text.json", NOW), &options()).unwrap();
     assert!(
         matches!(&redelivered[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate),

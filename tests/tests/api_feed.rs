@@ -112,18 +112,14 @@ fn a_long_poll_wakes_within_100_ms_of_a_delivery() {
 }
 
 fn postback(n: u64) -> InboxEvent {
-    InboxEvent {
-        account_id: "17841400000000001".into(),
-        kind: EventKind::Postback(Postback {
-            message_id: Some(format!("mid-{n}")),
-            customer_id: "1098765432100001".into(),
-            timestamp: 1_794_474_843_000 + n,
-            title: format!("button {n}"),
-            payload: format!("P{n}"),
-        }),
-        customer: None,
-        standby: false,
-    }
+    let kind = EventKind::Postback(Postback {
+        message_id: Some(format!("mid-{n}")),
+        customer_id: "1098765432100001".into(),
+        timestamp: 1_794_474_843_000 + n,
+        title: format!("button {n}"),
+        payload: format!("P{n}"),
+    });
+    InboxEvent::new("17841400000000001".into(), kind, None)
 }
 
 fn titles(events: &[feed::FeedEvent]) -> Vec<String> {

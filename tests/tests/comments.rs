@@ -73,7 +73,9 @@ fn the_account_filter_skips_comments_but_names_the_commenter() {
 /// A fake Graph that answers a send with a message id, a public reply with a comment id.
 fn graph_for_replies() -> FakeGraph {
     FakeGraph::start(|seen| match seen.url.as_str() {
-        "/v23.0/me/messages" => (200, json!({"recipient_id": "1098765432100011", "message_id": "aWdfZAPrivate1"}).to_string()),
+        "/v23.0/me/messages" => {
+            (200, json!({"recipient_id": "1098765432100011", "message_id": "aWdfZAPrivate1"}).to_string())
+        }
         url if url.ends_with("/replies") => (200, json!({"id": "17867301270529999"}).to_string()),
         _ => (404, r#"{"error":{"code":100}}"#.into()),
     })
@@ -130,7 +132,11 @@ fn a_private_reply_goes_by_comment_id_once_and_a_second_is_refused_without_a_gra
         "recipient":{"id":"1098765432100011"},"timestamp":TOP_LEVEL_AT + 3_600_500,
         "message":{"mid":"aWdfZAPrivate1","text":"Thanks! Here is the link.","is_echo":true}}]}]});
     let body = echo.to_string().into_bytes();
-    let echo = Delivery { headers: vec![("X-Hub-Signature-256".into(), sign(APP_SECRET, &body))], body, received_at: RECEIVED_AT };
+    let echo = Delivery {
+        headers: vec![("X-Hub-Signature-256".into(), sign(APP_SECRET, &body))],
+        body,
+        received_at: RECEIVED_AT,
+    };
     let events = harness.translate(&echo, &options()).unwrap();
     assert!(matches!(&events[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::OwnSendEcho), "{events:?}");
 }
@@ -158,7 +164,11 @@ fn refusals_name_every_problem_and_unknown_comments_are_refused() {
     let unknown = harness.validate_reply(&comment_reply("17867301270599999", TOP_LEVEL_AT, false));
     assert_eq!(codes_of(unknown), ["unknown-comment"]);
     delivered(&harness, &["top-level.json"]);
-    let with_card = Reply { text: None, sender_action: Some(messenger_core::outbound::SenderAction::TypingOn), ..comment_reply(TOP_LEVEL, TOP_LEVEL_AT, false) };
+    let with_card = Reply {
+        text: None,
+        sender_action: Some(messenger_core::outbound::SenderAction::TypingOn),
+        ..comment_reply(TOP_LEVEL, TOP_LEVEL_AT, false)
+    };
     assert_eq!(codes_of(harness.validate_reply(&with_card)), ["empty-message", "comment-reply-text-only"]);
     assert!(graph.requests().is_empty());
 }
@@ -174,12 +184,15 @@ fn a_public_reply_goes_under_the_comment_and_leaves_the_private_one_open() {
     let sent = graph.requests();
     assert_eq!(sent[0].url, format!("/v23.0/{TOP_LEVEL}/replies"));
     assert_eq!(serde_json::from_str::<Value>(&sent[0].body).unwrap(), json!({"message": "Thanks! Here is the link."}));
-    harness.validate_reply(&comment_reply(TOP_LEVEL, TOP_LEVEL_AT + 120_000, false)).expect("the private reply is still open");
+    harness
+        .validate_reply(&comment_reply(TOP_LEVEL, TOP_LEVEL_AT + 120_000, false))
+        .expect("the private reply is still open");
 }
 
 #[test]
 fn meta_saying_the_comment_was_answered_closes_it() {
-    let graph = FakeGraph::start(|_| (400, r#"{"error":{"message":"Activity already replied to","code":10900}}"#.into()));
+    let graph =
+        FakeGraph::start(|_| (400, r#"{"error":{"message":"Activity already replied to","code":10900}}"#.into()));
     let harness = harness(Database::in_memory().unwrap(), &graph);
     delivered(&harness, &["top-level.json"]);
     let plan = harness.validate_reply(&comment_reply(TOP_LEVEL, TOP_LEVEL_AT + 60_000, false)).unwrap();

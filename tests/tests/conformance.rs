@@ -90,7 +90,11 @@ fn inbound(harness: &Harness, step: &Value) -> (String, u64) {
         .unwrap_or_default();
     let body = std::fs::read(fixtures_dir().join(fixture)).unwrap();
     let (skip_shares, skip_story_mentions) = (step["skip-shares"] == true, step["skip-story-mentions"] == true);
-    let filters = (skip_shares || skip_story_mentions).then_some(Filters { skip_story_mentions, skip_shares });
+    let filters = (skip_shares || skip_story_mentions).then_some(Filters {
+        skip_story_mentions,
+        skip_shares,
+        skip_comments: false,
+    });
     let options = TranslateOptions { app_secret: APP_SECRET.into(), filters };
     match harness.translate(&Delivery { headers, body, received_at: RECEIVED_AT }, &options) {
         Ok(events) => (printed(&events), 0),

@@ -20,9 +20,11 @@ const CONVERSATIONS: [&str; 3] = ["aWdfZConvOne", "aWdfZConvTwo", "aWdfZConvThre
 fn messages(c: usize) -> Value {
     let customer = format!("10987654321000{:02}", 30 + c);
     let at = |minute: usize| format!("2026-11-1{c}T09:{minute:02}:00+0000");
-    let from_customer = |m: usize| json!({"id": format!("aWdfZMsg{c}x{m}"), "created_time": at(m),
+    let from_customer = |m: usize| {
+        json!({"id": format!("aWdfZMsg{c}x{m}"), "created_time": at(m),
         "from": {"id": customer, "username": format!("customer{c}")}, "to": {"data": [{"id": A}]},
-        "message": format!("message {m} of conversation {c}")});
+        "message": format!("message {m} of conversation {c}")})
+    };
     let from_business = json!({"id": format!("aWdfZMsg{c}x2"), "created_time": at(2), "from": {"id": A, "username": "shop"},
         "to": {"data": [{"id": customer, "username": format!("customer{c}")}]}, "message": "our answer"});
     json!({"id": CONVERSATIONS[c], "messages": {"data": [from_customer(3), from_business, from_customer(1)]}})
@@ -41,9 +43,10 @@ fn conversations_api(fail_once: Arc<AtomicBool>) -> impl Fn(&Seen) -> (u16, Stri
             return (200, json!({"data": data}).to_string());
         }
         match CONVERSATIONS.iter().position(|id| path == format!("/v23.0/{id}")) {
-            Some(1) if fail_once.swap(false, Ordering::SeqCst) => {
-                (500, r#"{"error":{"message":"An unexpected error has occurred.","code":2,"is_transient":true}}"#.into())
-            }
+            Some(1) if fail_once.swap(false, Ordering::SeqCst) => (
+                500,
+                r#"{"error":{"message":"An unexpected error has occurred.","code":2,"is_transient":true}}"#.into(),
+            ),
             Some(c) => (200, messages(c).to_string()),
             None => (404, r#"{"error":{"code":100}}"#.into()),
         }
@@ -103,7 +106,8 @@ fn three_conversations_come_in_once_in_order_and_a_later_webhook_is_a_duplicate(
     let body = json!({"object":"instagram","entry":[{"id":A,"time":NOW,"messaging":[{"sender":{"id":"1098765432100031"},
         "recipient":{"id":A},"timestamp":1_794_390_060_000u64,"message":{"mid":"aWdfZMsg1x1","text":"message 1 of conversation 1"}}]}]});
     let body = body.to_string().into_bytes();
-    let delivery = Delivery { headers: vec![("X-Hub-Signature-256".into(), sign(APP_SECRET, &body))], body, received_at: NOW };
+    let delivery =
+        Delivery { headers: vec![("X-Hub-Signature-256".into(), sign(APP_SECRET, &body))], body, received_at: NOW };
     let events = harness.translate(&delivery, &options()).unwrap();
     assert!(matches!(&events[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate), "{events:?}");
     // Running it again brings nothing new.
@@ -146,13 +150,16 @@ fn one_customer_s_conversation_fills_a_gap() {
 fn a_token_error_during_a_backfill_or_a_probe_marks_the_link_broken() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
-    let graph = FakeGraph::start(|_| (400, r#"{"error":{"message":"Error validating access token","code":190,"error_subcode":460}}"#.into()));
+    let graph = FakeGraph::start(|_| {
+        (400, r#"{"error":{"message":"Error validating access token","code":190,"error_subcode":460}}"#.into())
+    });
     let harness = harness(Database::open(&path, 1).unwrap(), &graph);
     harness.start_backfill(A, None, NOW).unwrap();
     let batch = harness.backfill_step(A, NOW + 1).unwrap();
     assert_eq!(batch.progress.state, BackfillState::Failed);
     assert_eq!(batch.progress.error.as_ref().map(|e| e.code.as_str()), Some("password-changed"));
-    let recorded: Value = serde_json::from_str(&stored_value(&path, &format!("account/{A}/link-error")).unwrap()).unwrap();
+    let recorded: Value =
+        serde_json::from_str(&stored_value(&path, &format!("account/{A}/link-error")).unwrap()).unwrap();
     assert_eq!(recorded, json!({"code": 190, "subcode": 460, "at": NOW + 1}));
 
     let found = harness.probe_token(A, NOW + 2).unwrap().expect("the probe finds the break");

@@ -181,12 +181,22 @@ fn stored_and_per_call_filters_skip_story_mentions_and_shares() {
     let shares = ["ig-post-share.json", "share-legacy-dual.json", "ig-reel.json"];
     // Stored per account: only the account's own setting counts.
     let harness_a = harness(Database::in_memory().unwrap(), &graph);
-    harness_a.set_filters("17841400000000002", Filters { skip_story_mentions: true, skip_shares: true }).unwrap();
+    harness_a
+        .set_filters(
+            "17841400000000002",
+            Filters { skip_story_mentions: true, skip_shares: true, skip_comments: false },
+        )
+        .unwrap();
     let events = harness_a.translate(&signed_delivery("story-mention.json", RECEIVED_AT), &options()).unwrap();
     assert!(matches!(events[0].kind, EventKind::CustomerMessage(_)), "account B's filter does not apply to A");
     let harness_b = harness(Database::in_memory().unwrap(), &graph);
-    harness_b.set_filters(account_a, Filters { skip_story_mentions: true, skip_shares: true }).unwrap();
-    assert_eq!(harness_b.filters(account_a).unwrap(), Filters { skip_story_mentions: true, skip_shares: true });
+    harness_b
+        .set_filters(account_a, Filters { skip_story_mentions: true, skip_shares: true, skip_comments: false })
+        .unwrap();
+    assert_eq!(
+        harness_b.filters(account_a).unwrap(),
+        Filters { skip_story_mentions: true, skip_shares: true, skip_comments: false }
+    );
     let events = harness_b.translate(&signed_delivery("story-mention.json", RECEIVED_AT), &options()).unwrap();
     assert!(is_skipped(&events[0], SkipReason::StoryMentionFiltered) && events[0].customer.is_none(), "{events:?}");
     for name in shares {
@@ -195,8 +205,10 @@ fn stored_and_per_call_filters_skip_story_mentions_and_shares() {
     }
     // For one call: the flags win over what is stored, and text still arrives.
     let harness_c = harness(Database::in_memory().unwrap(), &graph);
-    let only_shares =
-        TranslateOptions { filters: Some(Filters { skip_story_mentions: false, skip_shares: true }), ..options() };
+    let only_shares = TranslateOptions {
+        filters: Some(Filters { skip_story_mentions: false, skip_shares: true, skip_comments: false }),
+        ..options()
+    };
     let events = harness_c.translate(&signed_delivery("ig-reel.json", RECEIVED_AT), &only_shares).unwrap();
     assert!(is_skipped(&events[0], SkipReason::ShareFiltered));
     let events = harness_c.translate(&signed_delivery("story-mention.json", RECEIVED_AT), &only_shares).unwrap();
@@ -205,7 +217,7 @@ fn stored_and_per_call_filters_skip_story_mentions_and_shares() {
     assert!(matches!(events[0].kind, EventKind::CustomerMessage(_)));
     assert_eq!(
         harness_c.filters(account_a).unwrap(),
-        Filters { skip_story_mentions: false, skip_shares: false },
+        Filters { skip_story_mentions: false, skip_shares: false, skip_comments: false },
         "nothing stored"
     );
 }

@@ -13,18 +13,28 @@ const MAX_STEPS: u32 = 64;
 
 impl Harness {
     /// Starts (or restarts) a backfill of the account, or of one customer's conversation (`history.start-backfill`).
-    pub fn start_backfill(&self, account_id: &str, customer_id: Option<&str>, now: u64) -> Result<BackfillProgress, CallError> {
+    pub fn start_backfill(
+        &self,
+        account_id: &str,
+        customer_id: Option<&str>,
+        now: u64,
+    ) -> Result<BackfillProgress, CallError> {
         let customer = customer_id.map(str::to_owned);
         let progress = self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_history().call_start_backfill(store, account_id, customer.as_deref(), now)
+            plugin.helpdesk_messenger_connector_history().call_start_backfill(
+                store,
+                account_id,
+                customer.as_deref(),
+                now,
+            )
         })?;
         Ok(progress.mirror())
     }
 
     /// The account's backfill progress, if one was started (`history.get-backfill`).
     pub fn backfill_progress(&self, account_id: &str) -> Result<Option<BackfillProgress>, CallError> {
-        let progress =
-            self.call(|store, plugin| plugin.helpdesk_messenger_connector_history().call_get_backfill(store, account_id))?;
+        let progress = self
+            .call(|store, plugin| plugin.helpdesk_messenger_connector_history().call_get_backfill(store, account_id))?;
         Ok(progress.mirror())
     }
 

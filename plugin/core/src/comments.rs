@@ -37,7 +37,11 @@ pub struct CommentRecord {
 }
 
 /// The stored record of a comment, if it was delivered.
-pub fn record(storage: &impl Storage, account_id: &str, comment_id: &str) -> Result<Option<CommentRecord>, StorageError> {
+pub fn record(
+    storage: &impl Storage,
+    account_id: &str,
+    comment_id: &str,
+) -> Result<Option<CommentRecord>, StorageError> {
     let stored = storage.get(&keys::comment(account_id, comment_id))?;
     Ok(stored.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
 }
@@ -71,14 +75,20 @@ pub fn check_reply(
     }
     let closes = comment.at.saturating_add(PRIVATE_REPLY_WINDOW_MS);
     if now >= closes {
-        let message = format!("a private reply was possible until {} (7 days after the comment)", format_rfc3339(closes));
+        let message =
+            format!("a private reply was possible until {} (7 days after the comment)", format_rfc3339(closes));
         return Err(ConnectorError::new(codes::COMMENT_REPLY_EXPIRED, message));
     }
     Ok(comment)
 }
 
 /// Records that the comment got its one private reply (sent, or Meta said it already had one).
-pub fn mark_replied(storage: &impl Storage, account_id: &str, comment_id: &str, at: TimestampMs) -> Result<(), StorageError> {
+pub fn mark_replied(
+    storage: &impl Storage,
+    account_id: &str,
+    comment_id: &str,
+    at: TimestampMs,
+) -> Result<(), StorageError> {
     storage.set(&keys::comment_reply(account_id, comment_id), at.to_string().as_bytes())
 }
 

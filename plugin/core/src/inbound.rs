@@ -70,7 +70,8 @@ pub fn translate(
         };
         let changes = read_changes(entry.changes);
         // Mentions and other fields are not handled: skipped per entry, never failing the delivery.
-        if changes.unsupported && entry.messaging.is_empty() && entry.standby.is_empty() && changes.comments.is_empty() {
+        if changes.unsupported && entry.messaging.is_empty() && entry.standby.is_empty() && changes.comments.is_empty()
+        {
             events.push(skipped(entry.id.clone(), SkipReason::Unsupported));
         }
         // Standby items are the ones another app's conversations receive: delivered too, and marked.
@@ -87,7 +88,9 @@ pub fn translate(
         }
         for (raw_comment, live) in changes.comments {
             let translated = match serde_json::from_str::<RawComment>(raw_comment.get()) {
-                Ok(comment) => translator.comment(&entry.id, entry.time, live, comment).map_err(ConnectorError::from)?,
+                Ok(comment) => {
+                    translator.comment(&entry.id, entry.time, live, comment).map_err(ConnectorError::from)?
+                }
                 Err(_) => Translated::malformed(),
             };
             push(&mut events, &mut translator, &entry.id, translated, false)?;
@@ -128,7 +131,9 @@ fn push<S: Storage, H: Http>(
 ) -> Result<(), ConnectorError> {
     let customer = match (&translated.customer_id, translated.profile) {
         (Some(_), Some(given)) => Some(given),
-        (Some(id), None) if !matches!(translated.kind, EventKind::Skipped(_)) => Some(translator.profile(account_id, id)?),
+        (Some(id), None) if !matches!(translated.kind, EventKind::Skipped(_)) => {
+            Some(translator.profile(account_id, id)?)
+        }
         _ => None,
     };
     for kind in std::iter::once(translated.kind).chain(translated.beside) {

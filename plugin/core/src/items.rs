@@ -2,8 +2,8 @@
 
 use crate::attachments;
 use crate::events::{
-    AdContext, CustomerProfile, EventKind, Handover, HandoverAction, Message, MessageEdit, MessageRef, Postback, Reaction,
-    ReactionAction, ReadReceipt, Referral, SkipReason, Skipped, StoryRef,
+    AdContext, CustomerProfile, EventKind, Handover, HandoverAction, Message, MessageEdit, MessageRef, Postback,
+    Reaction, ReactionAction, ReadReceipt, Referral, SkipReason, Skipped, StoryRef,
 };
 use crate::keys;
 use crate::ports::{Http, Storage, StorageError};
@@ -177,7 +177,10 @@ impl<'a, S: Storage, H: Http> Translator<'a, S, H> {
         };
         // An ad-started chat's first message carries the ad's referral: an event beside the message.
         let referral = m.referral.filter(|_| !m.is_echo).map(|r| {
-            EventKind::Referral(Referral { message_id: Some(message.message_id.clone()), ..referral_of(customer, at, r) })
+            EventKind::Referral(Referral {
+                message_id: Some(message.message_id.clone()),
+                ..referral_of(customer, at, r)
+            })
         });
         let kind = if m.is_echo { EventKind::Echo(message) } else { EventKind::CustomerMessage(message) };
         Ok(Translated { beside: referral.into_iter().collect(), ..Translated::of(kind, customer) })

@@ -176,7 +176,8 @@ mod tests {
         let consent = FakeGraph { status: 400, body: r#"{"error":{"code":230}}"#, calls: Cell::new(0) };
         assert!(lookup(&storage, &consent, "1", "42", 1_000).unwrap().profile_pending);
         assert!(storage.get(&keys::link_error("1")).unwrap().is_none(), "230 is the customer's, not the link's");
-        let revoked = FakeGraph { status: 400, body: r#"{"error":{"code":190,"error_subcode":460}}"#, calls: Cell::new(0) };
+        let revoked =
+            FakeGraph { status: 400, body: r#"{"error":{"code":190,"error_subcode":460}}"#, calls: Cell::new(0) };
         assert!(lookup(&storage, &revoked, "1", "42", 2_000).unwrap().profile_pending);
         let recorded = storage.get(&keys::link_error("1")).unwrap().expect("the break is recorded");
         assert_eq!(String::from_utf8(recorded).unwrap(), r#"{"at":2000,"code":190,"subcode":460}"#);

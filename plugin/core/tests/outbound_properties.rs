@@ -230,6 +230,8 @@ fn reply() -> impl Strategy<Value = Drawn<Reply>> {
                     sender_action: sender,
                     reaction,
                     thread_control: control,
+                    comment_id: None,
+                    public_reply: false,
                 };
                 (reply, broken)
             },

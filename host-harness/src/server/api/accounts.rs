@@ -4,14 +4,14 @@
 use super::{JsonBody, Scoped, blocking, json_answer};
 use crate::clock::now_ms;
 use crate::harness::{FilterChange, Selection};
-use axum::Json;
 use crate::server::app::App;
+use axum::Json;
 use axum::extract::{Path, State};
-use std::sync::Arc;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 
 /// The accounts the channel should have, exactly; dropping a linked one needs `confirm-drop`.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -21,7 +21,6 @@ pub(super) struct SelectBody {
     #[serde(default)]
     confirm_drop: bool,
 }
-
 
 /// `GET /api/accounts`: every account with its state, expiry, representative, filters and last webhook.
 pub(super) async fn list(Scoped { harness, .. }: Scoped) -> Response {

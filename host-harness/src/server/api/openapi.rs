@@ -86,9 +86,9 @@ impl Modify for BearerKey {
 mod operations {
     use super::super::ChannelQuery;
     use super::super::accounts::SelectBody;
-    use crate::harness::FilterChange;
     use super::super::feed::FeedQuery;
     use super::answers::*;
+    use crate::harness::FilterChange;
     use crate::outbox::StoredReply;
     use crate::store::channels::ChannelSettings;
     use messenger_core::accounts::SelectionChange;

@@ -105,8 +105,12 @@ pub(super) async fn switched(
         let on = form.get("on") == Some("true");
         match (setting.as_str(), form.get("filter")) {
             ("representative", _) => harness.set_representative(on.then_some(account.as_str())),
-            ("filters", Some("skip-story-mentions")) => harness.change_filters(&account, FilterChange { skip_story_mentions: Some(on), ..FilterChange::default() }).map(drop),
-            ("filters", Some("skip-shares")) => harness.change_filters(&account, FilterChange { skip_shares: Some(on), ..FilterChange::default() }).map(drop),
+            ("filters", Some("skip-story-mentions")) => harness
+                .change_filters(&account, FilterChange { skip_story_mentions: Some(on), ..FilterChange::default() })
+                .map(drop),
+            ("filters", Some("skip-shares")) => harness
+                .change_filters(&account, FilterChange { skip_shares: Some(on), ..FilterChange::default() })
+                .map(drop),
             _ => Err(CallError::Rejected(messenger_core::ConnectorError::new(
                 "invalid-argument",
                 "a switch is the representative mark or the filter skip-story-mentions or skip-shares",

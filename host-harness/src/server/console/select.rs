@@ -102,10 +102,7 @@ enum Saved {
     /// Saved; the accounts it added.
     Applied(Vec<String>),
     /// It drops linked accounts: shown with the warning first (the linked accounts give their names).
-    NeedsConfirmation {
-        plan: SelectionChange,
-        linked: Vec<AccountInfo>,
-    },
+    NeedsConfirmation { plan: SelectionChange, linked: Vec<AccountInfo> },
     /// It named an account neither reached nor linked.
     NotOffered,
 }

@@ -75,7 +75,11 @@ struct GraphAttachments {
 
 /// A conversation's messages as events: oldest first, each message not seen before (by webhook or an earlier
 /// backfill) once. The business's own messages are echoes, addressed to the customer.
-pub(super) fn import(account_id: &str, answer: &Value, storage: &impl Storage) -> Result<Vec<InboxEvent>, StorageError> {
+pub(super) fn import(
+    account_id: &str,
+    answer: &Value,
+    storage: &impl Storage,
+) -> Result<Vec<InboxEvent>, StorageError> {
     let data = answer.pointer("/messages/data").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut messages: Vec<(TimestampMs, GraphMessage)> = data
         .into_iter()

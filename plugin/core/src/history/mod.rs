@@ -167,7 +167,12 @@ pub fn step(
         Some(ids) => ids.get(cursor.done as usize).map(|id| conversation_path(id)),
     };
     let Some(path) = request else {
-        return Ok(BackfillBatch { events, progress: cursor.progress(account_id), graph_calls: 0, next_step_after_ms: 0 });
+        return Ok(BackfillBatch {
+            events,
+            progress: cursor.progress(account_id),
+            graph_calls: 0,
+            next_step_after_ms: 0,
+        });
     };
     cursor.updated_at = now;
     match authorized(storage, http, account_id, Method::Get, &path, None, now) {

@@ -38,7 +38,10 @@ pub fn graph_call(plan: &SendPlan, message: &PlannedMessage) -> GraphCall {
         PlannedMessage::CommentReply(reply) => {
             body.recipient = Recipient { id: "", comment_id: Some(&reply.comment_id) };
             let text = Content { text: Some(&reply.text), ..Content::default() };
-            return GraphCall { path, body: serde_json::to_vec(&Body { message: Some(text), ..body }).expect("a Graph body serializes") };
+            return GraphCall {
+                path,
+                body: serde_json::to_vec(&Body { message: Some(text), ..body }).expect("a Graph body serializes"),
+            };
         }
         PlannedMessage::TextWithQuickReplies(with) => {
             body.message = Some(Content {

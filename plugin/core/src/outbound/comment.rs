@@ -34,7 +34,10 @@ pub(super) fn validate(
     match text {
         None => errors.push(ConnectorError::new(codes::EMPTY_MESSAGE, "a reply to a comment needs its text")),
         Some(text) if text.len() > MAX_TEXT_BYTES => {
-            let message = format!("a reply to a comment is one message of at most {MAX_TEXT_BYTES} bytes; this text has {}", text.len());
+            let message = format!(
+                "a reply to a comment is one message of at most {MAX_TEXT_BYTES} bytes; this text has {}",
+                text.len()
+            );
             errors.push(ConnectorError::new(codes::TEXT_TOO_LONG, message));
         }
         Some(_) => {}
@@ -61,6 +64,10 @@ pub(super) fn validate(
         messages: vec![PlannedMessage::CommentReply(planned)],
         tag: None,
         // A public reply has no window; a private one closes 7 days after the comment.
-        window_closes_at: if reply.public_reply { reply.now } else { comment.at.saturating_add(PRIVATE_REPLY_WINDOW_MS) },
+        window_closes_at: if reply.public_reply {
+            reply.now
+        } else {
+            comment.at.saturating_add(PRIVATE_REPLY_WINDOW_MS)
+        },
     })
 }

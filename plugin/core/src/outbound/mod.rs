@@ -8,8 +8,8 @@ mod body;
 mod budget;
 mod call;
 mod checks;
-mod comment;
 pub mod codes;
+mod comment;
 pub mod limits;
 mod report;
 mod request;
@@ -19,7 +19,6 @@ mod split;
 mod window;
 
 pub use actions::{ReactionRequest, SenderAction, ThreadAction, ThreadControl};
-pub use comment::CommentReply;
 pub use attachment::{
     MAX_ATTACHMENTS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, MediaType, OutgoingAttachment, PlannedAttachment,
     ReusedAttachment,
@@ -29,6 +28,7 @@ pub use body::{GraphCall, graph_call};
 pub use budget::{MEDIA_PER_SECOND, RATES, Rate, RateClass, SENDER_ACTIONS_PER_SECOND, TEXT_PER_SECOND};
 pub(crate) use call::authorized;
 pub(crate) use checks::{Label, count as check_count, payload as check_payload};
+pub use comment::CommentReply;
 pub use report::{Invalid, PlanReport};
 pub use request::{ReplyAttachment, ReplyRequest, WindowSource, parse_api_request, parse_request};
 pub(crate) use rich::check_button;

@@ -173,7 +173,11 @@ fn comment_reply_sent(
 ) -> Result<DeliveryStatus, SendError> {
     let field = if reply.public { "id" } else { "message_id" };
     let Some(id) = answer.get(field).and_then(Value::as_str) else {
-        return Err(SendError::new("unexpected-response", format!("Instagram answered 200 without `{field}`"), Retry::Never));
+        return Err(SendError::new(
+            "unexpected-response",
+            format!("Instagram answered 200 without `{field}`"),
+            Retry::Never,
+        ));
     };
     if !reply.public {
         let _ = comments::mark_replied(storage, &plan.account_id, &reply.comment_id, now);

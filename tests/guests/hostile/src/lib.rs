@@ -14,7 +14,7 @@ mod wit {
     wit_bindgen::generate!({ world: "messenger-connector", path: "../../../wit" });
 }
 
-use wit::exports::helpdesk::messenger_connector::{expiry, inbound, linking, messenger_profile, outbound};
+use wit::exports::helpdesk::messenger_connector::{expiry, history, inbound, linking, messenger_profile, outbound};
 use wit::helpdesk::messenger_connector::{http, storage, types};
 
 struct Hostile;
@@ -156,6 +156,21 @@ impl linking::Guest for Hostile {
         Err(report("hostile", String::new()))
     }
     fn forget_person(_: String) -> Result<Vec<String>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn probe_token(_: String, _: u64) -> Result<Option<types::GraphError>, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+}
+
+impl history::Guest for Hostile {
+    fn start_backfill(_: String, _: Option<String>, _: u64) -> Result<history::BackfillProgress, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn backfill_step(_: String, _: u64) -> Result<history::BackfillBatch, types::ErrorInfo> {
+        Err(report("hostile", String::new()))
+    }
+    fn get_backfill(_: String) -> Result<Option<history::BackfillProgress>, types::ErrorInfo> {
         Err(report("hostile", String::new()))
     }
 }
