@@ -115,7 +115,7 @@ fn filters(harness: &Harness, step: &Value) -> (String, u64) {
         harness.set_filters(account, filters).unwrap();
     }
     let shown = json!({"account-id": account, "skip-story-mentions": filters.skip_story_mentions,
-        "skip-shares": filters.skip_shares});
+        "skip-shares": filters.skip_shares, "skip-comments": filters.skip_comments});
     (printed(&shown), 0)
 }
 

@@ -54,8 +54,8 @@ export function inbound(host, args) {
     }
     if (args.body.length > MAX_BODY_BYTES) return errorOf('payload-too-large', `the body is over ${MAX_BODY_BYTES} bytes`);
     const headers = args.signature === undefined ? [] : [[SIGNATURE_HEADER, args.signature]];
-    const filters = args.skipStoryMentions || args.skipShares
-      ? { skipStoryMentions: !!args.skipStoryMentions, skipShares: !!args.skipShares }
+    const filters = args.skipStoryMentions || args.skipShares || args.skipComments
+      ? { skipStoryMentions: !!args.skipStoryMentions, skipShares: !!args.skipShares, skipComments: !!args.skipComments }
       : undefined;
     const events = host.translate({ headers, body: args.body, receivedAt }, { appSecret: args.appSecret, filters });
     return ok(events.map(render.event));
@@ -103,9 +103,10 @@ export function expiry(host, link) {
 export function filters(host, args) {
   return guarded(() => {
     const current = host.getFilters(args.account);
-    if (args.skipStoryMentions !== undefined || args.skipShares !== undefined) {
+    if (args.skipStoryMentions !== undefined || args.skipShares !== undefined || args.skipComments !== undefined) {
       current.skipStoryMentions = args.skipStoryMentions ?? current.skipStoryMentions;
       current.skipShares = args.skipShares ?? current.skipShares;
+      current.skipComments = args.skipComments ?? current.skipComments;
       host.setFilters(args.account, current);
     }
     return ok(render.filters(args.account, current));

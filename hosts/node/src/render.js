@@ -70,8 +70,33 @@ const KINDS = {
     source: r.source,
     ref: r.ref,
     'referral-type': r.referralType,
+    'ad-id': r.adId,
+    'ad-context': r.adContext && {
+      'ad-title': r.adContext.adTitle,
+      'photo-url': r.adContext.photoUrl,
+      'video-url': r.adContext.videoUrl,
+      'post-id': r.adContext.postId,
+    },
+    'message-id': r.messageId,
   }),
-  skipped: (s) => ({ reason: s.reason, 'message-id': s.messageId }),
+  skipped: (s) => ({ reason: s.reason, 'message-id': s.messageId, 'customer-id': s.customerId }),
+  // Since WIT 0.3.0.
+  comment: (c) => ({
+    'comment-id': c.commentId,
+    'parent-id': c.parentId,
+    media: c.media && {
+      id: c.media.id,
+      type: c.media.productType,
+      'ad-id': c.media.adId,
+      'ad-title': c.media.adTitle,
+      'original-media-id': c.media.originalMediaId,
+    },
+    'customer-id': c.customerId,
+    username: c.username,
+    text: c.text,
+    timestamp: time(c.timestamp),
+    live: c.live || undefined,
+  }),
   handover: (h) => ({
     'customer-id': h.customerId,
     timestamp: time(h.timestamp),
@@ -101,6 +126,8 @@ export function event(e) {
     },
     // Printed only when true, as the Rust host's skip_serializing_if does.
     standby: e.standby || undefined,
+    backfill: e.backfill || undefined,
+    'time-from-delivery': e.timeFromDelivery || undefined,
   };
 }
 
@@ -129,6 +156,7 @@ const MESSAGES = {
   'sender-action': (action) => action,
   reaction: (r) => ({ 'message-id': r.messageId, emoji: r.emoji, remove: r.remove || undefined }),
   'thread-control': (t) => ({ action: t.action, 'target-app-id': t.targetAppId, metadata: t.metadata }),
+  'comment-reply': (c) => ({ 'comment-id': c.commentId, text: c.text, public: c.public }),
 };
 
 /** `{"ok":true,"messages":[...],"tag":...,"window-closes-at":...}` (WIT `send-plan`). */
@@ -212,4 +240,5 @@ export const filters = (accountId, f) => ({
   'account-id': accountId,
   'skip-story-mentions': f.skipStoryMentions,
   'skip-shares': f.skipShares,
+  'skip-comments': f.skipComments,
 });

@@ -133,10 +133,10 @@ export function parseRequest(bytes, nowMs) {
   const what = 'the request is not the outbound JSON';
   const r = record(parseJson(bytes, what), {
     'account-id': need('string'),
-    'customer-id': need('string'),
+    'customer-id': orDefault('string', () => ''),
     now: maybe('string'),
     author: need('string'),
-    'last-customer-message-at': need('string'),
+    'last-customer-message-at': maybe('string'),
     'human-agent-tag': orDefault('boolean', () => false),
     text: maybe('string'),
     attachments: listOf(attachment),
@@ -147,7 +147,13 @@ export function parseRequest(bytes, nowMs) {
       (x) => ({ messageId: x['message-id'], emoji: x.emoji, remove: x.remove })),
     'thread-control': maybeRecord({ action: oneOf(['pass', 'take', 'request']), 'target-app-id': maybe('string'), metadata: maybe('string') },
       (x) => ({ action: x.action, targetAppId: x['target-app-id'], metadata: x.metadata })),
+    // Since WIT 0.3.0: a reply to a comment, timed by the comment as stored.
+    'comment-id': maybe('string'),
+    public: orDefault('boolean', () => false),
   }, what);
+  if (r['last-customer-message-at'] === undefined && r['comment-id'] === undefined) {
+    throw new InputError(`${what}: missing field \`last-customer-message-at\``);
+  }
   if (r.author !== 'agent' && r.author !== 'bot') {
     throw new InputError(`author is "agent" or "bot", not ${rustDebugString(r.author)}`);
   }
@@ -156,7 +162,7 @@ export function parseRequest(bytes, nowMs) {
     customerId: r['customer-id'],
     now: timeOf('now', r.now) ?? nowMs,
     author: r.author,
-    lastCustomerMessageAt: timeOf('last-customer-message-at', r['last-customer-message-at']),
+    lastCustomerMessageAt: timeOf('last-customer-message-at', r['last-customer-message-at']) ?? 0n,
     humanAgentTag: r['human-agent-tag'],
     text: r.text,
     attachments: r.attachments,
@@ -165,6 +171,8 @@ export function parseRequest(bytes, nowMs) {
     senderAction: r['sender-action'],
     reaction: r.reaction,
     threadControl: r['thread-control'],
+    commentId: r['comment-id'],
+    publicReply: r.public,
   };
 }
 
