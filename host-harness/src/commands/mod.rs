@@ -8,6 +8,7 @@ mod expiry;
 mod filters;
 mod fuzz;
 mod handshake;
+mod history;
 mod inbound;
 mod outbound;
 mod profile;
@@ -70,6 +71,8 @@ enum Command {
     Handshake(handshake::HandshakeArgs),
     /// Shows an account's stored inbound filters, or changes them with the flags given.
     Filters(filters::FiltersArgs),
+    /// Brings in an account's recent conversations (history on link, or a gap fill) and prints the progress.
+    History(history::HistoryArgs),
     /// An account's ice breakers and persistent menu: get, set, delete (Meta's Messenger Profile API).
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
@@ -161,6 +164,7 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
         Command::Fuzz(args) => fuzz::run(cli, args),
         Command::Handshake(args) => handshake::run(cli, args),
         Command::Filters(args) => filters::run(cli, args),
+        Command::History(args) => history::run(cli, args),
         Command::Profile(command) => profile::run(cli, command),
     }
 }

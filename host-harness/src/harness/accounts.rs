@@ -50,6 +50,9 @@ pub struct AccountOverview {
     pub last_webhook_at: Option<String>,
     /// Why the link needs attention (expiring, expired, or why it broke), when it does.
     pub reason: Option<Reason>,
+    /// How far bringing in its recent conversations got, once one was started (on link, or on demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<messenger_core::history::BackfillProgress>,
     /// When the link was made, when it expires, and when a webhook last came (ms), for hosts that compute.
     #[serde(skip)]
     pub linked_at_ms: u64,
@@ -169,6 +172,7 @@ impl Harness {
                 subscription_error: subscription.and_then(|s| s.error.clone()),
                 last_webhook_at: last_webhook.map(format_rfc3339),
                 reason: decision.reason,
+                history: self.backfill_progress(&account.account_id)?,
                 linked_at_ms: account.linked_at,
                 expires_at_ms: decision.expires_at,
                 last_webhook_ms: last_webhook,

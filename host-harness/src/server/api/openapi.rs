@@ -52,6 +52,8 @@ pub(super) async fn document() -> Response {
         operations::clear_representative,
         operations::set_filters,
         operations::refresh_token,
+        operations::start_history,
+        operations::history_progress,
         operations::openapi_document,
     ),
     components(responses(Unauthorized, Refused, ForbiddenChannel, NotFound, Failed, Busy)),
@@ -88,7 +90,9 @@ mod operations {
     use super::super::accounts::SelectBody;
     use super::super::feed::FeedQuery;
     use super::answers::*;
+    use super::super::history::HistoryBody;
     use crate::harness::FilterChange;
+    use messenger_core::history::BackfillProgress;
     use crate::outbox::StoredReply;
     use crate::store::channels::ChannelSettings;
     use messenger_core::accounts::SelectionChange;
@@ -297,6 +301,37 @@ mod operations {
             (status = 503, response = Busy),
         ))]
     fn refresh_token() {}
+
+    /// Brings in the account's recent conversations (or, with `customer-id`, one customer's, to fill a gap) as
+    /// `backfill` events, in the background at Meta's rate; answers the progress at once.
+    // The handler: `history::start`.
+    #[utoipa::path(post, path = "/api/accounts/{id}/history", tag = "accounts", security(("api-key" = [])),
+        params(("id" = String, Path, description = "The account's id"), ChannelQuery),
+        request_body(content = Option<HistoryBody>, description = "Optional: the one customer to read"),
+        responses(
+            (status = 202, description = "Started", body = BackfillProgress),
+            (status = 400, response = Refused),
+            (status = 401, response = Unauthorized),
+            (status = 403, response = ForbiddenChannel),
+            (status = 500, response = Failed),
+            (status = 503, response = Busy),
+        ))]
+    fn start_history() {}
+
+    /// How far the account's history backfill got.
+    // The handler: `history::progress`.
+    #[utoipa::path(get, path = "/api/accounts/{id}/history", tag = "accounts", security(("api-key" = [])),
+        params(("id" = String, Path, description = "The account's id"), ChannelQuery),
+        responses(
+            (status = 200, description = "The progress", body = BackfillProgress),
+            (status = 400, response = Refused),
+            (status = 401, response = Unauthorized),
+            (status = 403, response = ForbiddenChannel),
+            (status = 404, response = NotFound),
+            (status = 500, response = Failed),
+            (status = 503, response = Busy),
+        ))]
+    fn history_progress() {}
 
     /// The channel's settings: its own, and those in effect.
     // The handler: `settings::get`.
