@@ -17,6 +17,7 @@ fn the_quick_bench_reports_every_design_figure() {
         "wasm_native_ratio",
         "delivery_us",
         "deliveries_per_s_per_core",
+        "comment_delivery_us",
         "outbound_split_us",
         "validate_card10_us",
         "instance_memory_bytes",

@@ -194,9 +194,8 @@ fn expire_channel(harness: &Harness, config: &ServeConfig, owners: Vec<String>, 
             return true;
         }
     }
-    let list = || {
-        harness.list_accounts().map_err(|e| tracing::error!("listing accounts: {:?}", e.to_error_info())).ok()
-    };
+    let list =
+        || harness.list_accounts().map_err(|e| tracing::error!("listing accounts: {:?}", e.to_error_info())).ok();
     let Some(mut accounts) = list() else { return true };
     // A cheap look at each working token finds a break before the next send does; the evaluation below then tells
     // the owners of it.

@@ -89,13 +89,13 @@ mod operations {
     use super::super::ChannelQuery;
     use super::super::accounts::SelectBody;
     use super::super::feed::FeedQuery;
-    use super::answers::*;
     use super::super::history::HistoryBody;
+    use super::answers::*;
     use crate::harness::FilterChange;
-    use messenger_core::history::BackfillProgress;
     use crate::outbox::StoredReply;
     use crate::store::channels::ChannelSettings;
     use messenger_core::accounts::SelectionChange;
+    use messenger_core::history::BackfillProgress;
     use messenger_core::outbound::{Invalid, ReplyRequest};
 
     /// Meta's subscription handshake: the challenge, when the verify token matches.

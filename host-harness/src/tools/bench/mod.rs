@@ -137,13 +137,19 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
     let mut config = HarnessConfig::new(Database::in_memory()?);
     config.cache_dir = None;
     let harness = Harness::new(config)?;
-    let payloads: Vec<_> = (0..(rounds + 2) * iters).map(|n| payload("text", n)).collect();
-    let delivery = measure(rounds, iters, 1e6, |i| {
-        let (headers, body) = payloads[i].clone();
-        harness.translate(&Delivery { headers, body, received_at: 1_794_477_600_000 }, &options).expect("translates");
-    });
+    let deliver = |kind: &str| {
+        let payloads: Vec<_> = (0..(rounds + 2) * iters).map(|n| payload(kind, n)).collect();
+        measure(rounds, iters, 1e6, |i| {
+            let (headers, body) = payloads[i].clone();
+            let delivery = Delivery { headers, body, received_at: 1_794_477_600_000 };
+            harness.translate(&delivery, &options).expect("translates");
+        })
+    };
+    let delivery = deliver("text");
     put(&mut out, "delivery_us", delivery);
     out.insert("deliveries_per_s_per_core".into(), json!((1e6 / delivery.median).round()));
+    // A comment beside a DM: the same path, with a comment record instead of a message mark and no profile lookup.
+    put(&mut out, "comment_delivery_us", deliver("comment"));
 
     let (mut store, instance) = pooled.instantiate(State::new(database.begin(namespace)?, http, &limits))?;
     let (headers, body) = payload("batch", usize::MAX / 2);

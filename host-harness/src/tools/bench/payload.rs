@@ -12,13 +12,27 @@ pub fn payload(kind: &str, n: usize) -> (Vec<(String, String)>, Vec<u8>) {
         json!({"sender": {"id": "1098765432100001"}, "recipient": {"id": "17841400000000001"}, "timestamp": 1_794_474_843_512u64 + i as u64,
             "message": {"mid": format!("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE-bench-{n}-{i}-ZDZD"), "text": text}})
     };
+    if kind == "comment" {
+        return signed(&comment(n));
+    }
     let items: Vec<Value> = match kind {
         "batch" => (0..10).map(|i| item(i, "Do you ship to Busan? 부산도 배송되나요? 🙏")).collect(),
         "korean" => vec![item(0, &"주문한 코트 언제 배송되나요? 🙏🏻 ".repeat(24))],
         _ => vec![item(0, "Hi! Is the oversized wool coat still available in beige, size M?")],
     };
     let body = json!({"object": "instagram", "entry": [{"time": 1_794_474_843_903u64, "id": "17841400000000001", "messaging": items}]});
-    let body = serde_json::to_vec(&body).expect("a payload serializes");
+    signed(&body)
+}
+
+/// A comment on a post, its id unique to `n` (the `comments` webhook field, as Meta sends it).
+fn comment(n: usize) -> Value {
+    json!({"object": "instagram", "entry": [{"id": "17841400000000001", "time": 1_794_474_843u64, "changes": [{"field": "comments",
+        "value": {"from": {"id": "1098765432100001", "username": "winter.buyer"}, "media": {"id": "18050310947722369",
+        "media_product_type": "FEED"}, "id": format!("1786730127{n:07}"), "text": "How much is the blue coat? 🧥"}}]}]})
+}
+
+fn signed(body: &Value) -> (Vec<(String, String)>, Vec<u8>) {
+    let body = serde_json::to_vec(body).expect("a payload serializes");
     (vec![("x-hub-signature-256".into(), messenger_core::signature::sign(SECRET.as_bytes(), &body))], body)
 }
 
