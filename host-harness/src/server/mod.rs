@@ -7,6 +7,7 @@ mod admission;
 mod answer;
 mod api;
 mod app;
+mod backfill;
 mod background;
 mod conn;
 mod console;

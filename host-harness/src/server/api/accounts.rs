@@ -1,10 +1,10 @@
 //! `/api/accounts`: the channel's accounts, listed with their state, and changed through the same harness calls as
 //! the CLI's `accounts` and `filters` commands.
 
+use super::App;
 use super::{JsonBody, Scoped, blocking, json_answer};
 use crate::clock::now_ms;
 use crate::harness::{FilterChange, Selection};
-use crate::server::app::App;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -45,7 +45,8 @@ pub(super) async fn select(
     let selecting = harness.clone();
     match blocking(move || selecting.select_confirmed(&request.accounts, request.confirm_drop)).await {
         Ok(Selection::Applied(change)) => {
-            super::history::run_in_background(app, harness, change.added.clone(), true);
+            let (pace, added) = (app.config.history_pace, change.added.clone());
+            crate::server::backfill::run_in_background(harness, added, true, pace, move || app.events_committed());
             Json(change).into_response()
         }
         Ok(Selection::Refused(plan)) => (StatusCode::CONFLICT, Json(Selection::refusal(&plan))).into_response(),

@@ -1,10 +1,10 @@
 //! `/api/accounts/{id}/history`: history on demand (an account's recent conversations, or one customer's to fill a
 //! gap), run in the background at Meta's rate, and its progress.
 
+use super::App;
 use super::{Scoped, blocking, error};
 use crate::clock::now_ms;
-use crate::harness::Harness;
-use crate::server::app::App;
+use crate::server::backfill;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -40,9 +40,11 @@ pub(super) async fn start(
         let (harness, account) = (harness.clone(), account.clone());
         blocking(move || Ok(harness.start_backfill(&account, request.customer_id.as_deref(), now_ms())?)).await
     };
+    let pace = app.config.history_pace;
     match started {
         Ok(progress) => {
-            run_in_background(app, harness, vec![account], false);
+            let wake = move || app.events_committed();
+            backfill::run_in_background(harness, vec![account], false, pace, wake);
             (StatusCode::ACCEPTED, Json(progress)).into_response()
         }
         Err(refusal) => refusal,
@@ -56,20 +58,4 @@ pub(super) async fn progress(Scoped { harness, .. }: Scoped, Path(account): Path
         Ok(None) => error(StatusCode::NOT_FOUND, "no-backfill", "no backfill was started for this account"),
         Err(refusal) => refusal,
     }
-}
-
-/// Runs the accounts' backfills (`start` first: newly linked accounts) one after the other on a thread of their own
-/// (they sleep between steps), waking the feed after each account.
-pub(crate) fn run_in_background(app: Arc<App>, harness: Arc<Harness>, accounts: Vec<String>, start: bool) {
-    let pace = app.config.history_pace;
-    std::thread::spawn(move || {
-        for account in accounts {
-            let started = if start { harness.start_backfill(&account, None, now_ms()).map(drop) } else { Ok(()) };
-            match started.and_then(|()| harness.run_backfill(&account, pace)) {
-                Ok(progress) => tracing::info!(account, state = ?progress.state, "backfill ran"),
-                Err(error) => tracing::warn!(account, error = ?error.to_error_info(), "backfill stopped"),
-            }
-            app.events_committed();
-        }
-    });
 }

@@ -25,11 +25,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
-/// Brings in the history of newly linked accounts in the background (the console's selection does too).
-pub(crate) fn backfill_in_background(app: Arc<App>, harness: Arc<Harness>, accounts: Vec<String>) {
-    history::run_in_background(app, harness, accounts, true);
-}
-
 /// The `/api/*` routes, each answering 401 without a valid key before anything else is read.
 pub(super) fn router(app: Arc<App>) -> Router {
     Router::new()
