@@ -39,7 +39,10 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn delivery(name: &str) -> Delivery {
-    let body = fixture(name);
+    signed(fixture(name))
+}
+
+fn signed(body: Vec<u8>) -> Delivery {
     Delivery { headers: vec![("X-Hub-Signature-256".into(), sign(APP_SECRET, &body))], body, received_at: RECEIVED_AT }
 }
 
@@ -99,6 +102,13 @@ fn codes_of(result: Result<messenger_core::outbound::SendPlan, CallError>) -> Ve
     }
 }
 
+/// Sends a one-message plan that must fail: its code and retry.
+fn send_failure(harness: &Harness, plan: &messenger_core::outbound::SendPlan, now: u64) -> (String, Retry) {
+    let statuses = harness.send_plan(plan, now).unwrap();
+    let [DeliveryStatus::Failed(failure)] = &statuses[..] else { panic!("{statuses:?}") };
+    (failure.error.code.clone(), failure.retry)
+}
+
 fn delivered(harness: &Harness, names: &[&str]) {
     for name in names {
         harness.translate(&delivery(name), &options()).unwrap();
@@ -123,21 +133,13 @@ fn a_private_reply_goes_by_comment_id_once_and_a_second_is_refused_without_a_gra
     // A second one: refused when validated, and refused again if a plan is sent anyway; Graph never hears of it.
     let again = harness.validate_reply(&comment_reply(TOP_LEVEL, TOP_LEVEL_AT + 7_200_000, false));
     assert_eq!(codes_of(again), ["comment-reply-used"]);
-    let statuses = harness.send_plan(&plan, TOP_LEVEL_AT + 7_200_000).unwrap();
-    let [DeliveryStatus::Failed(failure)] = &statuses[..] else { panic!("{statuses:?}") };
-    assert_eq!((failure.error.code.as_str(), failure.retry), ("comment-reply-used", Retry::Never));
+    assert_eq!(send_failure(&harness, &plan, TOP_LEVEL_AT + 7_200_000), ("comment-reply-used".into(), Retry::Never));
     assert_eq!(graph.requests().len(), 1, "no second Graph call");
     // The echo of the private reply is this connector's own.
     let echo = json!({"object":"instagram","entry":[{"id":A,"time":1,"messaging":[{"sender":{"id":A},
         "recipient":{"id":"1098765432100011"},"timestamp":TOP_LEVEL_AT + 3_600_500,
         "message":{"mid":"aWdfZAPrivate1","text":"Thanks! Here is the link.","is_echo":true}}]}]});
-    let body = echo.to_string().into_bytes();
-    let echo = Delivery {
-        headers: vec![("X-Hub-Signature-256".into(), sign(APP_SECRET, &body))],
-        body,
-        received_at: RECEIVED_AT,
-    };
-    let events = harness.translate(&echo, &options()).unwrap();
+    let events = harness.translate(&signed(echo.to_string().into_bytes()), &options()).unwrap();
     assert!(matches!(&events[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::OwnSendEcho), "{events:?}");
 }
 
@@ -151,9 +153,7 @@ fn a_private_reply_after_seven_days_is_refused_without_a_graph_call() {
     let late = TOP_LEVEL_AT + seven_days;
     assert_eq!(codes_of(harness.validate_reply(&comment_reply(TOP_LEVEL, late, false))), ["comment-reply-expired"]);
     // A plan validated in time but sent late (a retry queue) is refused at the send, before Graph.
-    let statuses = harness.send_plan(&just_in_time, late).unwrap();
-    let [DeliveryStatus::Failed(failure)] = &statuses[..] else { panic!("{statuses:?}") };
-    assert_eq!((failure.error.code.as_str(), failure.retry), ("comment-reply-expired", Retry::Never));
+    assert_eq!(send_failure(&harness, &just_in_time, late), ("comment-reply-expired".into(), Retry::Never));
     assert!(graph.requests().is_empty(), "Graph never called: {:?}", graph.requests());
 }
 

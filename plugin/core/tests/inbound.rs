@@ -160,13 +160,7 @@ fn handover_items_say_which_app_holds_the_thread_and_standby_messages_arrive_mar
     );
     assert_eq!(printed[0]["customer-id"], "1098765432100001");
     let again = run(body.to_string().as_bytes(), &storage).unwrap();
-    let reasons: Vec<_> = again
-        .iter()
-        .map(|e| match &e.kind {
-            EventKind::Skipped(s) => s.reason,
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let reasons = skip_reasons(&again);
     use SkipReason::{Duplicate, MalformedItem};
     assert_eq!(reasons, [Duplicate, Duplicate, Duplicate, Duplicate, MalformedItem], "a redelivery adds nothing");
 }
@@ -175,12 +169,17 @@ fn handover_items_say_which_app_holds_the_thread_and_standby_messages_arrive_mar
 fn a_comment_without_its_author_is_malformed_and_mentions_or_unreadable_changes_are_unsupported() {
     let body = br#"{"object":"instagram","entry":[{"id":"17841400000000001","time":1,"changes":[{"field":"comments","value":{"id":"c1"}}]},{"id":"17841400000000001","time":1,"changes":"not a list"},{"id":"17841400000000001","time":1,"changes":[{"field":"mentions","value":{"media_id":"1"}}]}]}"#;
     let events = run(body, &MemoryStorage::default()).unwrap();
-    let reasons: Vec<_> = events
+    let reasons = skip_reasons(&events);
+    assert_eq!(reasons, [SkipReason::MalformedItem, SkipReason::Unsupported, SkipReason::Unsupported]);
+}
+
+/// The reason of each event, every one of which must be a skip.
+fn skip_reasons(events: &[messenger_core::events::InboxEvent]) -> Vec<SkipReason> {
+    events
         .iter()
         .map(|e| match &e.kind {
             EventKind::Skipped(s) => s.reason,
             other => panic!("{other:?}"),
         })
-        .collect();
-    assert_eq!(reasons, [SkipReason::MalformedItem, SkipReason::Unsupported, SkipReason::Unsupported]);
+        .collect()
 }
