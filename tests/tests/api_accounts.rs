@@ -42,7 +42,10 @@ fn the_accounts_api_lists_and_changes_what_the_cli_does() {
         (Some(A), Some("expiring-soon"), Some(false))
     );
     assert_eq!((listed[1]["state"].as_str(), &listed[1]["last-webhook-at"]), (Some("active"), &Value::Null));
-    assert_eq!(listed[0]["filters"], json!({"skip-story-mentions": false, "skip-shares": false}));
+    assert_eq!(
+        listed[0]["filters"],
+        json!({"skip-story-mentions": false, "skip-shares": false, "skip-comments": false})
+    );
     for field in ["username", "login", "expires-at", "representative"] {
         assert!(listed[0].get(field).is_some(), "{field} in {}", listed[0]);
     }

@@ -168,3 +168,39 @@ fn a_token_error_during_a_backfill_or_a_probe_marks_the_link_broken() {
     graph.answer_with(|_| (200, json!({"id": A}).to_string()));
     assert_eq!(harness.probe_token(A, NOW + 3).unwrap(), None, "a working token");
 }
+
+#[test]
+fn the_api_starts_a_backfill_in_the_background_and_shows_its_progress() {
+    let graph = FakeGraph::start(conversations_api(Arc::new(AtomicBool::new(false))));
+    let dir = tempfile::tempdir().unwrap();
+    let config = messenger_harness::ServeConfig { history_pace: 0.0, ..quick_serve_config() };
+    let database = Database::open(&dir.path().join("c.db"), 4).unwrap();
+    let server = messenger_harness::serve(harness(database, &graph), config).unwrap();
+    let path = format!("/api/accounts/{A}/history");
+    let (status, none) = api_call(server.addr, "GET", &path, &[AUTH], b"");
+    assert_eq!((status, none["error"]["code"].as_str()), (404, Some("no-backfill")), "{none}");
+    let (status, refused) = api_call(server.addr, "POST", &path, &[], b"");
+    assert_eq!((status, refused["error"]["code"].as_str()), (401, Some("unauthorized")), "{refused}");
+    let (status, bad) = api_call(server.addr, "POST", &path, &[AUTH], br#"{"customer-id":"not an id!"}"#);
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid-customer-id")), "{bad}");
+    let (status, started) = api_call(server.addr, "POST", &path, &[AUTH], b"");
+    assert_eq!((status, started["state"].as_str()), (202, Some("running")), "{started}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let progress = loop {
+        let (_, progress) = api_call(server.addr, "GET", &path, &[AUTH], b"");
+        if progress["state"] != "running" || std::time::Instant::now() > deadline {
+            break progress;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(
+        (progress["state"].as_str(), progress["messages-imported"].as_u64()),
+        (Some("done"), Some(9)),
+        "{progress}"
+    );
+    let (_, feed) = api_call(server.addr, "GET", "/api/events?limit=100", &[AUTH], b"");
+    let events = feed["events"].as_array().unwrap();
+    assert_eq!(events.len(), 9, "{feed}");
+    assert!(events.iter().all(|e| e["backfill"] == true), "{feed}");
+    server.stop().unwrap();
+}

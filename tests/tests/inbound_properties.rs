@@ -22,6 +22,7 @@ fn summary(event: &InboxEvent) -> Expected {
         EventKind::Referral(_) => ("referral", None, None),
         EventKind::Skipped(s) => ("skipped", s.message_id.clone(), None),
         EventKind::Handover(_) => ("handover", None, None),
+        EventKind::Comment(c) => ("comment", Some(c.comment_id.clone()), c.text.clone()),
     };
     Expected { account_id: event.account_id.clone(), kind, message_id, text, standby: event.standby }
 }

@@ -38,7 +38,7 @@ pub(super) async fn start(
     };
     let started = {
         let (harness, account) = (harness.clone(), account.clone());
-        blocking(move || Ok(harness.start_backfill(&account, request.customer_id.as_deref(), now_ms())?)).await
+        blocking(move || harness.start_backfill(&account, request.customer_id.as_deref(), now_ms())).await
     };
     let pace = app.config.history_pace;
     match started {

@@ -119,7 +119,8 @@ pub(super) struct FeedEvent {
 #[derive(ToSchema)]
 #[serde(untagged)]
 pub(super) enum StoredEvent {
-    Inbox(InboxEvent),
+    /// Boxed: an inbox event (comments and ad referrals since 0.3.0) is far larger than a notice.
+    Inbox(Box<InboxEvent>),
     Notice(OwnerNotice),
 }
 
