@@ -274,6 +274,26 @@ export class Host {
     return this.call((c) => c.linking.forgetPerson(personId));
   }
 
+  /** Checks an account's token with Graph; a break it finds is recorded (`linking.probe-token`, since 0.3.0). */
+  probeToken(accountId, now) {
+    return this.call((c) => c.linking.probeToken(accountId, BigInt(now)));
+  }
+
+  /** Starts a backfill of an account, or of one customer's conversation (`history.start-backfill`, since 0.3.0). */
+  startBackfill(accountId, customerId, now) {
+    return this.call((c) => c.history.startBackfill(accountId, customerId, BigInt(now)));
+  }
+
+  /** Runs the next backfill step; its events and progress (`history.backfill-step`, since 0.3.0). */
+  backfillStep(accountId, now) {
+    return this.call((c) => c.history.backfillStep(accountId, BigInt(now)));
+  }
+
+  /** The account's backfill progress, if one was started (`history.get-backfill`, since 0.3.0). */
+  getBackfill(accountId) {
+    return this.call((c) => c.history.getBackfill(accountId));
+  }
+
   /** Stops the HTTP worker and closes the store. */
   close() {
     this.http.close();
