@@ -26,6 +26,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/accounts/{id}/representative"),
     ("PUT", "/api/accounts/{id}/filters"),
     ("POST", "/api/accounts/{id}/refresh"),
+    ("POST", "/api/accounts/{id}/history"),
+    ("GET", "/api/accounts/{id}/history"),
     ("GET", "/api/openapi.json"),
 ];
 

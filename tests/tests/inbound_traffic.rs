@@ -49,12 +49,16 @@ fn standby_items_are_delivered_like_messaging_items() {
 }
 
 #[test]
-fn comment_entries_are_skipped_per_entry_without_failing_the_delivery() {
-    let changes = json!({"time": 1_794_474_843u64, "id": A, "changes": [{"field": "comments", "value": {"id": "1", "text": "nice"}}]});
-    let body = json!({"object": "instagram", "entry": [changes, {"time": 1, "id": A, "messaging": [text_item(C1, "c1", "hello")]}]});
+fn comment_entries_are_comments_and_mentions_are_skipped_per_entry_without_failing_the_delivery() {
+    let comment = json!({"time": 1_794_474_843u64, "id": A, "changes": [{"field": "comments",
+        "value": {"id": "1", "text": "nice", "from": {"id": C1, "username": "kim"}}}]});
+    let mention =
+        json!({"time": 1_794_474_843u64, "id": A, "changes": [{"field": "mentions", "value": {"media_id": "7"}}]});
+    let body = json!({"object": "instagram", "entry": [comment, mention, {"time": 1, "id": A, "messaging": [text_item(C1, "c1", "hello")]}]});
     let events = run(body);
-    assert!(matches!(&events[0].kind, EventKind::Skipped(s) if s.reason == SkipReason::Unsupported));
-    assert!(matches!(&events[1].kind, EventKind::CustomerMessage(_)));
+    assert!(matches!(&events[0].kind, EventKind::Comment(c) if c.timestamp == 1_794_474_843_000), "{events:?}");
+    assert!(matches!(&events[1].kind, EventKind::Skipped(s) if s.reason == SkipReason::Unsupported));
+    assert!(matches!(&events[2].kind, EventKind::CustomerMessage(_)));
 }
 
 #[test]
