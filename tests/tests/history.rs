@@ -183,6 +183,11 @@ fn the_api_starts_a_backfill_in_the_background_and_shows_its_progress() {
     assert_eq!((status, refused["error"]["code"].as_str()), (401, Some("unauthorized")), "{refused}");
     let (status, bad) = api_call(server.addr, "POST", &path, &[AUTH], br#"{"customer-id":"not an id!"}"#);
     assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid-customer-id")), "{bad}");
+    let (status, bad) = api_call(server.addr, "POST", &path, &[AUTH], b"{not json");
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("invalid-argument")), "{bad}");
+    let oversized = vec![b' '; 2 << 20];
+    let (status, bad) = api_call(server.addr, "POST", &path, &[AUTH], &oversized);
+    assert_eq!((status, bad["error"]["code"].as_str()), (413, Some("payload-too-large")), "{bad}");
     let (status, started) = api_call(server.addr, "POST", &path, &[AUTH], b"");
     assert_eq!((status, started["state"].as_str()), (202, Some("running")), "{started}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

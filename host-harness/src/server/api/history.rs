@@ -2,7 +2,7 @@
 //! gap), run in the background at Meta's rate, and its progress.
 
 use super::App;
-use super::{Scoped, blocking, error};
+use super::{OptionalJsonBody, Scoped, blocking, error};
 use crate::clock::now_ms;
 use crate::server::backfill;
 use axum::Json;
@@ -26,16 +26,9 @@ pub(super) async fn start(
     State(app): State<Arc<App>>,
     Scoped { harness, .. }: Scoped,
     Path(account): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
     // The body is optional: none (or `{}`) brings in the whole account.
-    let request = match body.is_empty() {
-        true => HistoryBody::default(),
-        false => match serde_json::from_slice(&body) {
-            Ok(request) => request,
-            Err(e) => return error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}")),
-        },
-    };
+    OptionalJsonBody(request): OptionalJsonBody<HistoryBody>,
+) -> Response {
     let started = {
         let (harness, account) = (harness.clone(), account.clone());
         blocking(move || harness.start_backfill(&account, request.customer_id.as_deref(), now_ms())).await

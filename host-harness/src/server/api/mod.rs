@@ -125,17 +125,38 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
     type Rejection = Response;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        let raw = match axum::body::Bytes::from_request(request, state).await {
-            Ok(raw) => raw,
-            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "the body is over 1 MiB"));
-            }
-            Err(rejection) => return Err(error(StatusCode::BAD_REQUEST, "unreadable-body", rejection.body_text())),
-        };
-        serde_json::from_slice(&raw)
-            .map(JsonBody)
-            .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}")))
+        parse_json(&body_bytes(request, state).await?).map(JsonBody)
     }
+}
+
+/// A JSON request body that may be left out (an empty body is `T::default()`), else as `JsonBody`.
+pub(super) struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> axum::extract::FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let raw = body_bytes(request, state).await?;
+        if raw.is_empty() { Ok(OptionalJsonBody(T::default())) } else { parse_json(&raw).map(OptionalJsonBody) }
+    }
+}
+
+/// A request's body, within the 1 MiB limit; over it, 413 `payload-too-large`.
+async fn body_bytes<S: Send + Sync>(request: axum::extract::Request, state: &S) -> Result<axum::body::Bytes, Response> {
+    use axum::extract::FromRequest;
+    match axum::body::Bytes::from_request(request, state).await {
+        Ok(raw) => Ok(raw),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(error(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "the body is over 1 MiB"))
+        }
+        Err(rejection) => Err(error(StatusCode::BAD_REQUEST, "unreadable-body", rejection.body_text())),
+    }
+}
+
+/// `raw` as JSON of `T`, or 400 `invalid-argument`.
+fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(raw)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}")))
 }
 
 /// Runs a harness call off the async workers; its refusal as an HTTP answer.
