@@ -125,7 +125,7 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
     type Rejection = Response;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        parse_json(&body_bytes(request, state).await?).map(JsonBody)
+        serde_json::from_slice(&body_bytes(request, state).await?).map(JsonBody).map_err(invalid_json)
     }
 }
 
@@ -137,7 +137,10 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> axum::extract::FromRequest<S
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Response> {
         let raw = body_bytes(request, state).await?;
-        if raw.is_empty() { Ok(OptionalJsonBody(T::default())) } else { parse_json(&raw).map(OptionalJsonBody) }
+        if raw.is_empty() {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        serde_json::from_slice(&raw).map(OptionalJsonBody).map_err(invalid_json)
     }
 }
 
@@ -153,10 +156,9 @@ async fn body_bytes<S: Send + Sync>(request: axum::extract::Request, state: &S) 
     }
 }
 
-/// `raw` as JSON of `T`, or 400 `invalid-argument`.
-fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(raw)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}")))
+/// A body that is not the JSON asked for: 400 `invalid-argument`.
+fn invalid_json(e: serde_json::Error) -> Response {
+    error(StatusCode::BAD_REQUEST, "invalid-argument", format!("the request body: {e}"))
 }
 
 /// Runs a harness call off the async workers; its refusal as an HTTP answer.
