@@ -17,6 +17,7 @@ use crate::runtime::{Runtime, State};
 use crate::store::{Conflict, Database, Namespace, Session, Writes};
 use anyhow::Result;
 use messenger_core::ConnectorError;
+use messenger_core::events::InboxEvent;
 use messenger_core::wire::Mirror;
 use std::path::PathBuf;
 use wasmtime::Store;
@@ -62,6 +63,9 @@ pub struct HarnessConfig {
     pub database: Database,
     pub egress: EgressPolicy,
     pub channel: String,
+    /// Translate deliveries with the core linked into the host instead of through the component: no sandbox.
+    /// Only `bench` sets it, to price the sandbox end to end (`serve_native_ratio`).
+    pub native_inbound: bool,
 }
 
 impl HarnessConfig {
@@ -74,6 +78,7 @@ impl HarnessConfig {
             database,
             egress: EgressPolicy::default(),
             channel: "default".into(),
+            native_inbound: false,
         }
     }
 }
@@ -85,6 +90,7 @@ pub struct Harness {
     database: Database,
     http: HttpClient,
     namespace: Namespace,
+    native_inbound: bool,
 }
 
 impl Harness {
@@ -94,6 +100,7 @@ impl Harness {
             database: config.database,
             http: HttpClient::new(config.egress),
             namespace: Namespace::new(PLUGIN_NAME, &config.channel)?,
+            native_inbound: config.native_inbound,
         })
     }
 
@@ -104,6 +111,7 @@ impl Harness {
             database: self.database.clone(),
             http: self.http.clone(),
             namespace: Namespace::new(PLUGIN_NAME, channel)?,
+            native_inbound: self.native_inbound,
         })
     }
 
@@ -152,16 +160,7 @@ impl Harness {
         export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
         before_commit: impl Fn(&Session, &R) -> Result<()>,
     ) -> Result<R, CallError> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.call_once(writes, &export, &before_commit) {
-                Err(CallError::Conflict(why)) if writes == Writes::Buffered && tries < CONFLICT_TRIES => {
-                    tracing::debug!(why, "a call lost a storage race; running it again");
-                }
-                other => return other,
-            }
-        }
+        retried(writes, || self.call_once(writes, &export, &before_commit))
     }
 
     fn call_once<R, E: Refusal>(
@@ -176,15 +175,7 @@ impl Harness {
         let outcome = export(&mut store, &plugin);
         let session = store.into_data().into_session();
         match outcome {
-            Ok(Ok(value)) => {
-                session.commit_with(|session| before_commit(session, &value)).map_err(|error| {
-                    match error.chain().find_map(|cause| cause.downcast_ref::<Conflict>()) {
-                        Some(conflict) => CallError::Conflict(conflict.to_string()),
-                        None => CallError::Host(error),
-                    }
-                })?;
-                Ok(value)
-            }
+            Ok(Ok(value)) => committed(session, value, before_commit),
             Ok(Err(refusal)) => {
                 session.rollback().map_err(CallError::Host)?;
                 Err(refusal.into_call_error())
@@ -195,6 +186,55 @@ impl Harness {
             }
         }
     }
+
+    /// `call_then` for a translation with the core linked natively (`HarnessConfig::native_inbound`): the same
+    /// session, journal, commit and retries, without the component.
+    fn translate_natively(
+        &self,
+        delivery: &messenger_core::inbound::Delivery,
+        options: &messenger_core::inbound::TranslateOptions,
+        before_commit: impl Fn(&Session, &Vec<InboxEvent>) -> Result<()>,
+    ) -> Result<Vec<InboxEvent>, CallError> {
+        retried(Writes::Buffered, || {
+            let session = self.database.begin_call(self.namespace.clone(), Writes::Buffered);
+            match messenger_core::inbound::translate(delivery, options, &session, &self.http) {
+                Ok(events) => committed(session, events, &before_commit),
+                Err(refusal) => {
+                    session.rollback().map_err(CallError::Host)?;
+                    Err(CallError::Rejected(refusal))
+                }
+            }
+        })
+    }
+}
+
+/// Runs a call, again when a buffered call lost a storage race (see `call_then`), a few times.
+fn retried<R>(writes: Writes, attempt: impl Fn() -> Result<R, CallError>) -> Result<R, CallError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt() {
+            Err(CallError::Conflict(why)) if writes == Writes::Buffered && tries < CONFLICT_TRIES => {
+                tracing::debug!(why, "a call lost a storage race; running it again");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Commits a call that answered `value`, with `before_commit` in the same transaction; a lost race is a `Conflict`.
+fn committed<R>(
+    session: Session,
+    value: R,
+    before_commit: &impl Fn(&Session, &R) -> Result<()>,
+) -> Result<R, CallError> {
+    session.commit_with(|session| before_commit(session, &value)).map_err(|error| {
+        match error.chain().find_map(|cause| cause.downcast_ref::<Conflict>()) {
+            Some(conflict) => CallError::Conflict(conflict.to_string()),
+            None => CallError::Host(error),
+        }
+    })?;
+    Ok(value)
 }
 
 /// How many times a buffered call that keeps losing storage races is run before it fails as a `Conflict`.

@@ -5,6 +5,7 @@ use crate::events::{EventKind, InboxEvent, SkipReason, Skipped};
 use crate::items::{Translated, Translator};
 use crate::keys;
 use crate::ports::{Http, Storage};
+use crate::read_ahead::ReadAhead;
 use crate::settings::Filters;
 use crate::signature;
 use crate::time::TimestampMs;
@@ -58,20 +59,58 @@ pub fn translate(
         return Err(ConnectorError::new(codes::BAD_SIGNATURE, message));
     }
     let envelope = parse_envelope(&delivery.body)?;
-    let mut translator = Translator::new(storage, http, delivery.received_at, options.filters);
-    let mut events = Vec::new();
+    let steps = plan(envelope);
+    let storage = ReadAhead::new(storage, read_ahead_keys(&steps, options.filters.is_none()))?;
+    let mut translator = Translator::new(&storage, http, delivery.received_at, options.filters);
+    let mut events = Vec::with_capacity(steps.len());
+    for step in steps {
+        let (account_id, item, standby) = match step {
+            Step::Skip(event) => {
+                events.push(event);
+                continue;
+            }
+            Step::Item { account_id, item, standby } => (account_id, item, standby),
+        };
+        let translated = match item {
+            Some(item) => translator.item(&account_id, *item).map_err(ConnectorError::from)?,
+            None => Translated {
+                kind: EventKind::Skipped(Skipped { reason: SkipReason::MalformedItem, message_id: None }),
+                customer_id: None,
+            },
+        };
+        let customer = match &translated.customer_id {
+            Some(id) if !matches!(translated.kind, EventKind::Skipped(_)) => {
+                Some(translator.profile(&account_id, id).map_err(ConnectorError::from)?)
+            }
+            _ => None,
+        };
+        events.push(InboxEvent { account_id, kind: translated.kind, customer, standby });
+    }
+    storage.finish()?;
+    Ok(events)
+}
+
+/// One event to come: an entry skipped whole, or one item (None when unreadable) of an account.
+enum Step {
+    Skip(InboxEvent),
+    Item { account_id: String, item: Option<Box<Item>>, standby: bool },
+}
+
+/// The delivery's entries and items, parsed, in the order their events come out.
+fn plan(envelope: Envelope<'_>) -> Vec<Step> {
+    let mut steps = Vec::new();
     for raw_entry in envelope.entry.unwrap_or_default() {
         let entry = match serde_json::from_str::<Entry<'_>>(raw_entry.get()) {
             Ok(entry) if keys::is_valid_id(&entry.id) => entry,
             _ => {
-                events.push(skipped(String::new(), SkipReason::MalformedItem));
+                steps.push(Step::Skip(skipped(String::new(), SkipReason::MalformedItem)));
                 continue;
             }
         };
         let (handovers, other_changes) = read_changes(entry.changes);
         // Comments and mentions (`changes`) are not messaging: skipped per entry, never failing the delivery.
         if other_changes && entry.messaging.is_empty() && entry.standby.is_empty() {
-            events.push(skipped(entry.id.clone(), SkipReason::Unsupported));
+            steps.push(Step::Skip(skipped(entry.id.clone(), SkipReason::Unsupported)));
         }
         // Standby items are the ones another app's conversations receive: delivered too, and marked.
         let items = entry.messaging.iter().map(|raw| (*raw, false));
@@ -79,23 +118,31 @@ pub fn translate(
             .chain(entry.standby.iter().map(|raw| (*raw, true)))
             .chain(handovers.into_iter().map(|raw| (raw, false)));
         for (raw_item, standby) in items {
-            let translated = match serde_json::from_str::<Item>(raw_item.get()) {
-                Ok(item) => translator.item(&entry.id, item).map_err(ConnectorError::from)?,
-                Err(_) => Translated {
-                    kind: EventKind::Skipped(Skipped { reason: SkipReason::MalformedItem, message_id: None }),
-                    customer_id: None,
-                },
-            };
-            let customer = match &translated.customer_id {
-                Some(id) if !matches!(translated.kind, EventKind::Skipped(_)) => {
-                    Some(translator.profile(&entry.id, id).map_err(ConnectorError::from)?)
-                }
-                _ => None,
-            };
-            events.push(InboxEvent { account_id: entry.id.clone(), kind: translated.kind, customer, standby });
+            let item = serde_json::from_str::<Item>(raw_item.get()).ok().map(Box::new);
+            steps.push(Step::Item { account_id: entry.id.clone(), item, standby });
         }
     }
-    Ok(events)
+    steps
+}
+
+/// What the translation will read, to read it in one call: each account's filters (unless given), each
+/// message's dedup mark and each customer's cached profile. A token is read only when a profile must be fetched,
+/// which costs a Graph request anyway.
+fn read_ahead_keys(steps: &[Step], stored_filters: bool) -> Vec<String> {
+    let mut wanted = Vec::new();
+    for step in steps {
+        let Step::Item { account_id, item: Some(item), .. } = step else { continue };
+        if stored_filters {
+            wanted.push(keys::filters(account_id));
+        }
+        if let Some(message) = item.message.as_ref().filter(|m| !m.mid.is_empty() && !m.is_deleted) {
+            wanted.push(keys::seen_message(&message.mid));
+        }
+        if let Some(customer) = item.customer_id().filter(|id| keys::is_valid_id(id)) {
+            wanted.push(keys::profile(account_id, customer));
+        }
+    }
+    wanted
 }
 
 fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, ConnectorError> {

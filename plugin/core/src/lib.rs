@@ -18,6 +18,7 @@ mod notice;
 pub mod outbound;
 pub mod ports;
 pub mod profile;
+mod read_ahead;
 pub mod settings;
 pub mod signature;
 pub mod signed_request;
