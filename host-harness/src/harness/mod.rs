@@ -201,7 +201,7 @@ impl Harness {
                 Ok(events) => committed(session, events, &before_commit),
                 Err(refusal) => {
                     session.rollback().map_err(CallError::Host)?;
-                    Err(CallError::Rejected(refusal))
+                    Err(refused(refusal))
                 }
             }
         })
@@ -247,7 +247,16 @@ trait Refusal {
 
 impl Refusal for types::ErrorInfo {
     fn into_call_error(self) -> CallError {
-        CallError::Rejected(self.mirror())
+        refused(self.mirror())
+    }
+}
+
+/// A refusal as a call error: the component's own `storage-conflict` (a dedup mark another writer stored between
+/// its read and its write) is a `Conflict` like the store's at commit, and is retried the same way.
+fn refused(error: ConnectorError) -> CallError {
+    match error.code == messenger_core::codes::STORAGE_CONFLICT {
+        true => CallError::Conflict(error.message),
+        false => CallError::Rejected(error),
     }
 }
 

@@ -65,8 +65,8 @@ pub fn translate(
     let mut events = Vec::with_capacity(steps.len());
     for step in steps {
         let (account_id, item, standby) = match step {
-            Step::Skip(event) => {
-                events.push(event);
+            Step::Skip { account_id, reason } => {
+                events.push(skipped(account_id, reason));
                 continue;
             }
             Step::Item { account_id, item, standby } => (account_id, item, standby),
@@ -92,7 +92,7 @@ pub fn translate(
 
 /// One event to come: an entry skipped whole, or one item (None when unreadable) of an account.
 enum Step {
-    Skip(InboxEvent),
+    Skip { account_id: String, reason: SkipReason },
     Item { account_id: String, item: Option<Box<Item>>, standby: bool },
 }
 
@@ -103,14 +103,14 @@ fn plan(envelope: Envelope<'_>) -> Vec<Step> {
         let entry = match serde_json::from_str::<Entry<'_>>(raw_entry.get()) {
             Ok(entry) if keys::is_valid_id(&entry.id) => entry,
             _ => {
-                steps.push(Step::Skip(skipped(String::new(), SkipReason::MalformedItem)));
+                steps.push(Step::Skip { account_id: String::new(), reason: SkipReason::MalformedItem });
                 continue;
             }
         };
         let (handovers, other_changes) = read_changes(entry.changes);
         // Comments and mentions (`changes`) are not messaging: skipped per entry, never failing the delivery.
         if other_changes && entry.messaging.is_empty() && entry.standby.is_empty() {
-            steps.push(Step::Skip(skipped(entry.id.clone(), SkipReason::Unsupported)));
+            steps.push(Step::Skip { account_id: entry.id.clone(), reason: SkipReason::Unsupported });
         }
         // Standby items are the ones another app's conversations receive: delivered too, and marked.
         let items = entry.messaging.iter().map(|raw| (*raw, false));

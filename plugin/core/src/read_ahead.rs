@@ -3,11 +3,12 @@
 //! `insert_if_absent_many` and one `set_many` when the delivery is done. Everything else passes through.
 //!
 //! Within the call, every operation still sees the effects of the earlier ones (the held writes answer first).
-//! A mark held as absent that another writer set in the meantime fails the delivery at `finish`: the same
-//! conflict the host finds at commit, so the delivery is not acknowledged and Meta sends it again.
+//! A mark held as absent that another writer set in the meantime fails the delivery at `finish` as
+//! `storage-conflict`: the same conflict a host finds at commit, which it answers by running the call again.
 
+use crate::error::{ConnectorError, codes};
 use crate::ports::{Entry, KeyPage, Storage, StorageError};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 pub(crate) struct ReadAhead<'a, S> {
     inner: &'a S,
@@ -18,6 +19,8 @@ pub(crate) struct ReadAhead<'a, S> {
     marks: RefCell<Vec<(String, Vec<u8>)>>,
     /// Plain sets, in the call's order, to be sent at `finish`.
     sets: RefCell<Vec<(String, Vec<u8>)>>,
+    /// Whether a held mark was found set by another writer when it was sent.
+    conflict: Cell<bool>,
 }
 
 impl<'a, S: Storage> ReadAhead<'a, S> {
@@ -34,7 +37,7 @@ impl<'a, S: Storage> ReadAhead<'a, S> {
             false => inner.get_many(&keys.iter().map(String::as_str).collect::<Vec<_>>())?,
         };
         let known = RefCell::new(keys.into_iter().zip(values).collect());
-        Ok(Self { inner, known, marks: RefCell::default(), sets: RefCell::default() })
+        Ok(Self { inner, known, marks: RefCell::default(), sets: RefCell::default(), conflict: Cell::new(false) })
     }
 
     /// What the call knows of `key`: None when it was neither read ahead nor written.
@@ -51,9 +54,17 @@ impl<'a, S: Storage> ReadAhead<'a, S> {
         }
     }
 
-    /// Sends the held writes: the marks, confirmed one by one, then the sets.
-    pub fn finish(self) -> Result<(), StorageError> {
-        self.flush()
+    /// Sends the held writes: the marks, confirmed one by one, then the sets. A mark another writer set since it
+    /// was read fails the call as `storage-conflict`, whenever it was sent.
+    pub fn finish(self) -> Result<(), ConnectorError> {
+        self.flush()?;
+        match self.conflict.get() {
+            true => Err(ConnectorError::new(
+                codes::STORAGE_CONFLICT,
+                "another delivery of the same event was stored meanwhile; nothing was stored, try again",
+            )),
+            false => Ok(()),
+        }
     }
 
     fn flush(&self) -> Result<(), StorageError> {
@@ -61,9 +72,7 @@ impl<'a, S: Storage> ReadAhead<'a, S> {
         if !marks.is_empty() {
             let inserted = self.inner.insert_if_absent_many(&entries(&marks))?;
             if inserted.iter().any(|set| !set) {
-                return Err(StorageError::Unavailable(
-                    "another delivery of the same event was stored meanwhile; try again".into(),
-                ));
+                self.conflict.set(true);
             }
         }
         let sets = std::mem::take(&mut *self.sets.borrow_mut());
@@ -206,7 +215,7 @@ mod tests {
         let ahead = ReadAhead::new(&store, vec!["seen/a".into()]).unwrap();
         assert!(ahead.insert_if_absent("seen/a", b"in").unwrap());
         store.store.set("seen/a", b"in").unwrap();
-        assert!(matches!(ahead.finish(), Err(StorageError::Unavailable(_))));
+        assert_eq!(ahead.finish().unwrap_err().code, codes::STORAGE_CONFLICT);
     }
 
     #[test]
