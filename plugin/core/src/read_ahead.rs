@@ -9,12 +9,13 @@
 use crate::error::{ConnectorError, codes};
 use crate::ports::{Entry, KeyPage, Storage, StorageError};
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 pub(crate) struct ReadAhead<'a, S> {
     inner: &'a S,
-    /// What the call knows of a key: its value as read ahead, or as the call has written it since. A delivery
-    /// has a few keys per item: a list searched in order costs less code in the component than a hash map.
-    known: RefCell<Vec<(String, Option<Vec<u8>>)>>,
+    /// What the call knows of a key: its value as read ahead, or as the call has written it since. Ordered, so a
+    /// delivery of many items costs log n per key (a 1 MiB body can hold thousands).
+    known: RefCell<BTreeMap<String, Option<Vec<u8>>>>,
     /// Insert-if-absent writes decided on `known`, to be sent and confirmed at `finish`.
     marks: RefCell<Vec<(String, Vec<u8>)>>,
     /// Plain sets, in the call's order, to be sent at `finish`.
@@ -25,13 +26,9 @@ pub(crate) struct ReadAhead<'a, S> {
 
 impl<'a, S: Storage> ReadAhead<'a, S> {
     /// Reads `keys` (duplicates allowed) in one call.
-    pub fn new(inner: &'a S, wanted: Vec<String>) -> Result<Self, StorageError> {
-        let mut keys: Vec<String> = Vec::with_capacity(wanted.len());
-        for key in wanted {
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
+    pub fn new(inner: &'a S, mut keys: Vec<String>) -> Result<Self, StorageError> {
+        keys.sort_unstable();
+        keys.dedup();
         let values = match keys.is_empty() {
             true => Vec::new(),
             false => inner.get_many(&keys.iter().map(String::as_str).collect::<Vec<_>>())?,
@@ -42,16 +39,16 @@ impl<'a, S: Storage> ReadAhead<'a, S> {
 
     /// What the call knows of `key`: None when it was neither read ahead nor written.
     fn known(&self, key: &str) -> Option<Option<Vec<u8>>> {
-        self.known.borrow().iter().find(|(known, _)| known == key).map(|(_, value)| value.clone())
+        self.known.borrow().get(key).cloned()
     }
 
     /// Remembers `value` as the call's view of `key` (None: forgets the key).
     fn remember(&self, key: &str, value: Option<Option<Vec<u8>>>) {
         let mut known = self.known.borrow_mut();
-        known.retain(|(known, _)| known != key);
-        if let Some(value) = value {
-            known.push((key.to_owned(), value));
-        }
+        match value {
+            Some(value) => known.insert(key.to_owned(), value),
+            None => known.remove(key),
+        };
     }
 
     /// Sends the held writes: the marks, confirmed one by one, then the sets. A mark another writer set since it
