@@ -49,6 +49,20 @@ impl ports::Storage for HostStorage {
         let page = storage::list_keys(prefix, cursor, limit).map_err(Mirror::<ports::StorageError>::mirror)?;
         Ok((page.keys, page.cursor))
     }
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, ports::StorageError> {
+        let keys: Vec<String> = keys.iter().map(|key| (*key).to_owned()).collect();
+        storage::get_many(&keys).map_err(Mirror::mirror)
+    }
+    fn set_many(&self, entries: &[ports::Entry<'_>]) -> Result<(), ports::StorageError> {
+        storage::set_many(&wire_entries(entries)).map_err(Mirror::mirror)
+    }
+    fn insert_if_absent_many(&self, entries: &[ports::Entry<'_>]) -> Result<Vec<bool>, ports::StorageError> {
+        storage::insert_if_absent_many(&wire_entries(entries)).map_err(Mirror::mirror)
+    }
+}
+
+fn wire_entries(entries: &[ports::Entry<'_>]) -> Vec<storage::Entry> {
+    entries.iter().map(|(key, value)| storage::Entry { key: (*key).to_owned(), value: value.to_vec() }).collect()
 }
 
 /// The `http` import, as the core's port.

@@ -15,6 +15,8 @@ fn the_quick_bench_reports_every_design_figure() {
         "translate_native_us",
         "translate_wasm_us",
         "wasm_native_ratio",
+        "wasm_native_ratio_batch",
+        "wasm_native_ratio_korean",
         "delivery_us",
         "deliveries_per_s_per_core",
         "comment_delivery_us",
@@ -25,15 +27,26 @@ fn the_quick_bench_reports_every_design_figure() {
         "serve_p99_ms",
         "bare_rps",
         "serve_bare_ratio",
+        "serve_native_rps",
+        "serve_native_ratio",
         "serve_pg_rps",
         "serve_pg_p99_ms",
         "serve_pg2_rps",
         "serve_pg2_p99_ms",
+        "serve_pg_sqlite_ratio",
         "feed_events_per_s",
         "push_lag_p50_ms",
         "push_lag_p99_ms",
     ] {
         let value = figures.get(key).unwrap_or_else(|| panic!("{key} is missing"));
         assert!(value.as_f64().is_some_and(|v| v > 0.0), "{key} = {value}");
+    }
+    for key in ["serve_rps", "serve_p99_ms", "serve_bare_ratio", "serve_pg_rps"] {
+        let spread = &figures[&format!("{key}_spread")];
+        assert!(spread[0].as_f64() <= spread[1].as_f64(), "{key}: the spread of its runs is min..max: {spread}");
+    }
+    let goals = &figures["goals"];
+    for key in ["component_bytes", "delivery_us", "serve_bare_ratio", "serve_p99_ms", "serve_pg_sqlite_ratio"] {
+        assert!(goals[key]["goal"].is_string() && goals[key]["met"].is_boolean(), "the goal of {key}: {goals}");
     }
 }

@@ -32,6 +32,12 @@ impl Harness {
         delivery: &Delivery,
         options: &TranslateOptions,
     ) -> Result<Vec<InboxEvent>, CallError> {
+        let record = |session: &crate::store::Session, events: &Vec<InboxEvent>| {
+            crate::store::journal::record_delivery(session, delivery.received_at, &delivery.body, events)
+        };
+        if self.native_inbound {
+            return self.translate_natively(delivery, options, record);
+        }
         let (wire, options) = (delivery.clone().mirror(), options.clone().mirror());
         self.call_then(
             crate::store::Writes::Buffered,
@@ -39,9 +45,7 @@ impl Harness {
                 let events = plugin.helpdesk_messenger_connector_inbound().call_translate(store, &wire, &options)?;
                 Ok(events.map(Mirror::<Vec<InboxEvent>>::mirror))
             },
-            |session, events| {
-                crate::store::journal::record_delivery(session, delivery.received_at, &delivery.body, events)
-            },
+            record,
         )
     }
 

@@ -18,6 +18,7 @@ use crate::runtime::{Runtime, State};
 use crate::store::{Conflict, Database, Namespace, Session, Writes};
 use anyhow::Result;
 use messenger_core::ConnectorError;
+use messenger_core::events::InboxEvent;
 use messenger_core::wire::Mirror;
 use std::path::PathBuf;
 use wasmtime::Store;
@@ -63,6 +64,9 @@ pub struct HarnessConfig {
     pub database: Database,
     pub egress: EgressPolicy,
     pub channel: String,
+    /// Translate deliveries with the core linked into the host instead of through the component: no sandbox.
+    /// Only `bench` sets it, to price the sandbox end to end (`serve_native_ratio`).
+    pub native_inbound: bool,
 }
 
 impl HarnessConfig {
@@ -75,6 +79,7 @@ impl HarnessConfig {
             database,
             egress: EgressPolicy::default(),
             channel: "default".into(),
+            native_inbound: false,
         }
     }
 }
@@ -86,6 +91,7 @@ pub struct Harness {
     database: Database,
     http: HttpClient,
     namespace: Namespace,
+    native_inbound: bool,
 }
 
 impl Harness {
@@ -95,6 +101,7 @@ impl Harness {
             database: config.database,
             http: HttpClient::new(config.egress),
             namespace: Namespace::new(PLUGIN_NAME, &config.channel)?,
+            native_inbound: config.native_inbound,
         })
     }
 
@@ -105,6 +112,7 @@ impl Harness {
             database: self.database.clone(),
             http: self.http.clone(),
             namespace: Namespace::new(PLUGIN_NAME, channel)?,
+            native_inbound: self.native_inbound,
         })
     }
 
@@ -153,16 +161,7 @@ impl Harness {
         export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
         before_commit: impl Fn(&Session, &R) -> Result<()>,
     ) -> Result<R, CallError> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.call_once(writes, &export, &before_commit) {
-                Err(CallError::Conflict(why)) if writes == Writes::Buffered && tries < CONFLICT_TRIES => {
-                    tracing::debug!(why, "a call lost a storage race; running it again");
-                }
-                other => return other,
-            }
-        }
+        retried(writes, || self.call_once(writes, &export, &before_commit))
     }
 
     fn call_once<R, E: Refusal>(
@@ -177,15 +176,7 @@ impl Harness {
         let outcome = export(&mut store, &plugin);
         let session = store.into_data().into_session();
         match outcome {
-            Ok(Ok(value)) => {
-                session.commit_with(|session| before_commit(session, &value)).map_err(|error| {
-                    match error.chain().find_map(|cause| cause.downcast_ref::<Conflict>()) {
-                        Some(conflict) => CallError::Conflict(conflict.to_string()),
-                        None => CallError::Host(error),
-                    }
-                })?;
-                Ok(value)
-            }
+            Ok(Ok(value)) => committed(session, value, before_commit),
             Ok(Err(refusal)) => {
                 session.rollback().map_err(CallError::Host)?;
                 Err(refusal.into_call_error())
@@ -196,6 +187,55 @@ impl Harness {
             }
         }
     }
+
+    /// `call_then` for a translation with the core linked natively (`HarnessConfig::native_inbound`): the same
+    /// session, journal, commit and retries, without the component.
+    fn translate_natively(
+        &self,
+        delivery: &messenger_core::inbound::Delivery,
+        options: &messenger_core::inbound::TranslateOptions,
+        before_commit: impl Fn(&Session, &Vec<InboxEvent>) -> Result<()>,
+    ) -> Result<Vec<InboxEvent>, CallError> {
+        retried(Writes::Buffered, || {
+            let session = self.database.begin_call(self.namespace.clone(), Writes::Buffered);
+            match messenger_core::inbound::translate(delivery, options, &session, &self.http) {
+                Ok(events) => committed(session, events, &before_commit),
+                Err(refusal) => {
+                    session.rollback().map_err(CallError::Host)?;
+                    Err(refused(refusal))
+                }
+            }
+        })
+    }
+}
+
+/// Runs a call, again when a buffered call lost a storage race (see `call_then`), a few times.
+fn retried<R>(writes: Writes, attempt: impl Fn() -> Result<R, CallError>) -> Result<R, CallError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt() {
+            Err(CallError::Conflict(why)) if writes == Writes::Buffered && tries < CONFLICT_TRIES => {
+                tracing::debug!(why, "a call lost a storage race; running it again");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Commits a call that answered `value`, with `before_commit` in the same transaction; a lost race is a `Conflict`.
+fn committed<R>(
+    session: Session,
+    value: R,
+    before_commit: &impl Fn(&Session, &R) -> Result<()>,
+) -> Result<R, CallError> {
+    session.commit_with(|session| before_commit(session, &value)).map_err(|error| {
+        match error.chain().find_map(|cause| cause.downcast_ref::<Conflict>()) {
+            Some(conflict) => CallError::Conflict(conflict.to_string()),
+            None => CallError::Host(error),
+        }
+    })?;
+    Ok(value)
 }
 
 /// How many times a buffered call that keeps losing storage races is run before it fails as a `Conflict`.
@@ -208,7 +248,16 @@ trait Refusal {
 
 impl Refusal for types::ErrorInfo {
     fn into_call_error(self) -> CallError {
-        CallError::Rejected(self.mirror())
+        refused(self.mirror())
+    }
+}
+
+/// A refusal as a call error: the component's own `storage-conflict` (a dedup mark another writer stored between
+/// its read and its write) is a `Conflict` like the store's at commit, and is retried the same way.
+fn refused(error: ConnectorError) -> CallError {
+    match error.code == messenger_core::codes::STORAGE_CONFLICT {
+        true => CallError::Conflict(error.message),
+        false => CallError::Rejected(error),
     }
 }
 

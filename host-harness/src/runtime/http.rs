@@ -6,7 +6,7 @@ use messenger_core::wire::Mirror;
 
 impl wit::Host for State {
     fn send(&mut self, request: wit::Request) -> wasmtime::Result<Result<wit::Response, wit::Error>> {
-        self.admit(0)?;
+        self.admit(1, 0)?;
         let mut request: crate::egress::Request = request.mirror();
         // A request never outlives the call's wall-clock limit.
         let remaining = self.clock.remaining().as_millis().clamp(1, u32::MAX as u128) as u32;

@@ -178,9 +178,10 @@ impl CallBudget {
         Self { calls: 0, written: 0, max_calls: limits.max_host_calls, max_written: limits.max_written_bytes }
     }
 
-    /// Counts one host call writing `bytes`; the reason to stop the call when a cap is passed.
-    pub fn charge(&mut self, bytes: usize) -> Result<(), &'static str> {
-        self.calls = self.calls.saturating_add(1);
+    /// Counts `operations` host operations writing `bytes` (a batched storage call counts one per key, so
+    /// batching does not lift the cap); the reason to stop the call when a cap is passed.
+    pub fn charge(&mut self, operations: usize, bytes: usize) -> Result<(), &'static str> {
+        self.calls = self.calls.saturating_add(u32::try_from(operations).unwrap_or(u32::MAX));
         self.written = self.written.saturating_add(bytes);
         if self.calls > self.max_calls {
             return Err(TOO_MANY_IMPORTS);

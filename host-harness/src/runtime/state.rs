@@ -16,6 +16,8 @@ pub struct State {
     pub(super) budget: CallBudget,
     pub(super) session: Option<Session>,
     pub(super) http: HttpClient,
+    /// How many times the guest called the `storage` import (a batch is one): what batching saves.
+    pub(super) storage_crossings: usize,
 }
 
 impl State {
@@ -28,6 +30,7 @@ impl State {
             budget: CallBudget::new(limits),
             session: Some(session),
             http,
+            storage_crossings: 0,
         }
     }
 
@@ -36,10 +39,15 @@ impl State {
         self.limiter.peak_memory_bytes
     }
 
-    /// Counts a host call writing `bytes`, and refuses it (trapping the guest) once the call is past a cap or its
+    /// How many `storage` calls the guest made in this store.
+    pub fn storage_crossings(&self) -> usize {
+        self.storage_crossings
+    }
+
+    /// Counts host operations writing `bytes`, and refuses them (trapping the guest) once the call is past a cap or its
     /// wall-clock limit: the guest gets no answer to loop on.
-    pub(super) fn admit(&mut self, bytes: usize) -> wasmtime::Result<()> {
-        self.budget.charge(bytes).map_err(wasmtime::Error::msg)?;
+    pub(super) fn admit(&mut self, operations: usize, bytes: usize) -> wasmtime::Result<()> {
+        self.budget.charge(operations, bytes).map_err(wasmtime::Error::msg)?;
         match self.clock.remaining().is_zero() {
             true => Err(wasmtime::Error::msg(super::limits::WALL_CLOCK_EXCEEDED)),
             false => Ok(()),

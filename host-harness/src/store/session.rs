@@ -17,7 +17,7 @@ use super::buffer::Buffer;
 use super::sealing::{self, Sealer};
 use super::{Database, JournalTransaction, KvTransaction, MAX_KEY_BYTES, MAX_VALUE_BYTES, Namespace, Transaction};
 use anyhow::{Context, Result};
-use messenger_core::ports::StorageError;
+use messenger_core::ports::{Entry, StorageError};
 use std::cell::RefCell;
 
 /// How a component call's writes reach the store (see the module's doc).
@@ -102,6 +102,37 @@ impl Session {
             return Ok(own);
         }
         self.read(|tx, ns| tx.get(ns, key))
+    }
+
+    /// `raw` for many keys, with one read of the store for those the call has not written.
+    fn raw_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        let own = |key: &str| match &self.mode {
+            Mode::Buffered(buffer) => buffer.borrow().own(key),
+            _ => None,
+        };
+        let mut found: Vec<Option<Option<Vec<u8>>>> = keys.iter().map(|key| own(key)).collect();
+        let unread: Vec<&str> = keys.iter().zip(&found).filter(|(_, own)| own.is_none()).map(|(key, _)| *key).collect();
+        if unread.is_empty() {
+            return Ok(found.into_iter().flatten().collect());
+        }
+        let mut stored = self.read(|tx, ns| unread.iter().map(|key| tx.get(ns, key)).collect::<Result<Vec<_>>>())?;
+        stored.reverse();
+        for slot in found.iter_mut().filter(|slot| slot.is_none()) {
+            *slot = stored.pop();
+        }
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    /// Checks and seals every entry of a batch before any is written, so a refused batch writes nothing.
+    fn checked(&self, entries: &[Entry<'_>]) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        entries
+            .iter()
+            .map(|(key, value)| {
+                check_key(key)?;
+                check_value(value)?;
+                Ok(((*key).to_owned(), self.seal(key, value)?))
+            })
+            .collect()
     }
 
     fn seal(&self, key: &str, value: &[u8]) -> Result<Vec<u8>, StorageError> {
@@ -267,6 +298,46 @@ impl messenger_core::ports::Storage for Session {
     ) -> Result<messenger_core::ports::KeyPage, StorageError> {
         // The inherent method: the same page, for the core's callers.
         Session::list_keys(self, prefix, cursor, limit)
+    }
+
+    /// One read of the store for the whole batch (in a buffered call, one short transaction instead of one per key).
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        keys.iter().try_for_each(|key| check_key(key))?;
+        let found = self.raw_many(keys)?;
+        keys.iter().zip(found).map(|(key, stored)| stored.map(|stored| self.open(key, stored)).transpose()).collect()
+    }
+
+    fn set_many(&self, entries: &[Entry<'_>]) -> Result<(), StorageError> {
+        let sealed = self.checked(entries)?;
+        match &self.mode {
+            Mode::Buffered(buffer) => {
+                let mut buffer = buffer.borrow_mut();
+                sealed.iter().for_each(|(key, value)| buffer.set(key, value));
+                Ok(())
+            }
+            _ => self.write(|tx, ns| sealed.iter().try_for_each(|(key, value)| tx.upsert(ns, key, value))),
+        }
+    }
+
+    fn insert_if_absent_many(&self, entries: &[Entry<'_>]) -> Result<Vec<bool>, StorageError> {
+        let sealed = self.checked(entries)?;
+        match &self.mode {
+            Mode::Buffered(buffer) => {
+                let keys: Vec<&str> = entries.iter().map(|(key, _)| *key).collect();
+                let stored = self.raw_many(&keys)?;
+                let mut buffer = buffer.borrow_mut();
+                // An earlier entry of the batch for the same key is in the buffer by then: the buffer answers first.
+                let decided = sealed.iter().zip(stored).map(|((key, value), stored)| {
+                    let absent = buffer.own(key).unwrap_or(stored).is_none();
+                    if absent {
+                        buffer.inserted(key, value);
+                    }
+                    absent
+                });
+                Ok(decided.collect())
+            }
+            _ => self.write(|tx, ns| sealed.iter().map(|(key, value)| tx.insert_if_absent(ns, key, value)).collect()),
+        }
     }
 }
 

@@ -186,3 +186,35 @@ fn tokens_are_sealed_at_rest_and_refused_without_a_key_where_required() {
     assert_eq!(s.set("account/1/access-token", b"t"), Err(StorageError::AccessDenied));
     assert!(s.set("account/1/link", b"{}").is_ok(), "only tokens are refused");
 }
+
+#[test]
+fn batches_answer_as_their_single_calls_and_a_refused_batch_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = file_db(&dir, 2);
+    let ns = Namespace::new("instagram", "c1").unwrap();
+    db.provision(ns.clone(), "seen/old", b"in").unwrap();
+    let calls = [
+        ("direct", db.begin(ns.clone()).unwrap()),
+        ("buffered", db.begin_call(ns.clone(), Writes::Buffered)),
+        ("write-through", db.begin_call(ns.clone(), Writes::WriteThrough)),
+    ];
+    for (mode, call) in calls {
+        let marks: [(&str, &[u8]); 3] = [("seen/old", b"in"), (&format!("seen/{mode}"), b"in"), ("seen/old", b"x")];
+        let marks: Vec<_> = marks.iter().map(|(k, v)| (*k, *v)).collect();
+        assert_eq!(call.insert_if_absent_many(&marks).unwrap(), [false, true, false], "{mode}");
+        let again = [(marks[1].0, &b"in"[..])];
+        assert_eq!(call.insert_if_absent_many(&again).unwrap(), [false], "{mode}: the call's own mark counts");
+        call.set_many(&[("p/1", b"a"), ("p/1", b"b"), ("p/2", b"c")]).unwrap();
+        let read = call.get_many(&["p/1", "nothing", "seen/old", "p/2"]).unwrap();
+        let read: Vec<_> = read.iter().map(Option::as_deref).collect();
+        assert_eq!(read, [Some(&b"b"[..]), None, Some(&b"in"[..]), Some(&b"c"[..])], "{mode}");
+        let too_large = vec![0; MAX_VALUE_BYTES + 1];
+        let refused = call.set_many(&[("p/3", b"ok"), ("p/4", &too_large)]).unwrap_err();
+        assert!(matches!(refused, StorageError::TooLarge(_)), "{mode}: {refused:?}");
+        let refused = call.insert_if_absent_many(&[("seen/new", b"in"), ("", b"in")]).unwrap_err();
+        assert!(matches!(refused, StorageError::InvalidKey(_)), "{mode}: {refused:?}");
+        assert!(call.get_many(&["p/2", ""]).is_err(), "{mode}: an invalid key fails the read");
+        assert_eq!(call.get_many(&["p/3", "seen/new"]).unwrap(), [None, None], "{mode}: nothing of a refused batch");
+        call.rollback().unwrap();
+    }
+}

@@ -108,6 +108,9 @@ export class Host {
       listKeys: (prefix, cursor, limit) => session.listKeys(prefix, cursor, limit),
       insertIfAbsent: (key, value) => session.insertIfAbsent(key, value),
       compareAndSwap: (key, expected, value) => session.compareAndSwap(key, expected, value),
+      getMany: (keys) => session.getMany(keys),
+      setMany: (entries) => session.setMany(entries),
+      insertIfAbsentMany: (entries) => session.insertIfAbsentMany(entries),
     };
     if (this.storageHook) storage = this.storageHook(storage);
     const imports = {

@@ -64,6 +64,14 @@ function checkValue(value) {
   }
 }
 
+/** A batch is refused whole when one entry is: checked before any is written (WIT `set-many`). */
+function checkEntries(entries) {
+  for (const { key, value } of entries) {
+    checkKey(key);
+    checkValue(value);
+  }
+}
+
 let sqlJs;
 /** Loads SQLite's wasm once per process. */
 async function loadSqlJs() {
@@ -240,6 +248,24 @@ export class Session {
     checkKey(key);
     checkValue(value);
     return this.#sql(() => this.store.change(SQL.replaceIf, [this.ns, key, value, expected])) === 1;
+  }
+
+  /** The values of `keys`, in order (`undefined` where absent); every key is checked before any is read. */
+  getMany(keys) {
+    keys.forEach(checkKey);
+    return keys.map((key) => this.get(key));
+  }
+
+  /** `set` for each `{key, value}`, in order; every entry is checked before any is written. */
+  setMany(entries) {
+    checkEntries(entries);
+    for (const { key, value } of entries) this.set(key, value);
+  }
+
+  /** `insertIfAbsent` for each `{key, value}`, in order; every entry is checked before any is written. */
+  insertIfAbsentMany(entries) {
+    checkEntries(entries);
+    return entries.map(({ key, value }) => this.insertIfAbsent(key, value));
   }
 
   #end(sql) {

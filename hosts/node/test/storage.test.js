@@ -45,6 +45,21 @@ describe('storage semantics', () => {
     s.rollback();
   });
 
+  test('batches answer as their single calls, in order; a refused batch writes nothing (WIT 0.3.0)', () => {
+    s = store.begin(namespace('instagram', 'c1'));
+    s.set('seen/old', bytes('in'));
+    const marks = [['seen/old', 'in'], ['seen/new', 'in'], ['seen/new', 'x']].map(([key, v]) => ({ key, value: bytes(v) }));
+    assert.deepEqual(s.insertIfAbsentMany(marks), [false, true, false]);
+    s.setMany([{ key: 'p/1', value: bytes('a') }, { key: 'p/1', value: bytes('b') }, { key: 'p/2', value: bytes('c') }]);
+    assert.deepEqual(s.getMany(['p/1', 'nothing', 'seen/new', 'p/2']).map(text), ['b', undefined, 'in', 'c']);
+    const tooLarge = new Uint8Array(MAX_VALUE_BYTES + 1);
+    assert.equal(tag(() => s.setMany([{ key: 'p/3', value: bytes('ok') }, { key: 'p/4', value: tooLarge }])), 'too-large');
+    assert.equal(tag(() => s.insertIfAbsentMany([{ key: 'seen/3', value: bytes('in') }, { key: '', value: bytes('in') }])), 'invalid-key');
+    assert.equal(tag(() => s.getMany(['p/2', ''])), 'invalid-key');
+    assert.deepEqual(s.getMany(['p/3', 'seen/3']), [undefined, undefined]);
+    s.rollback();
+  });
+
   test('keys page by prefix in byte order, after the cursor, limit clamped to 1..1000', () => {
     s = store.begin(namespace('instagram', 'c1'));
     for (const key of ['p/2', 'p/1', 'p/é', 'p/z', 'p/3', 'q/1']) s.set(key, bytes(''));
@@ -112,7 +127,9 @@ describe('one transaction per export call', () => {
         if (++writes === nth) fail();
         return op(...args);
       };
-      return { ...storage, set: counted(storage.set), insertIfAbsent: counted(storage.insertIfAbsent), compareAndSwap: counted(storage.compareAndSwap) };
+      // A batched write (WIT 0.3.0) counts as one write, as it is one call.
+      const writers = ['set', 'insertIfAbsent', 'compareAndSwap', 'setMany', 'insertIfAbsentMany'];
+      return { ...storage, ...Object.fromEntries(writers.map((name) => [name, counted(storage[name])])) };
     };
     return host;
   }

@@ -37,6 +37,9 @@ pub mod codes {
     pub const MALFORMED_PAYLOAD: &str = "malformed-payload";
     pub const UNSUPPORTED_OBJECT: &str = "unsupported-object";
     pub const STORAGE_UNAVAILABLE: &str = "storage-unavailable";
+    /// Another writer stored a dedup mark between this call's read of it and its write: nothing was stored, and
+    /// the call may be run again (a host that runs calls concurrently does).
+    pub const STORAGE_CONFLICT: &str = "storage-conflict";
     pub const VERIFICATION_FAILED: &str = "verification-failed";
     pub const INVALID_ACCOUNT_ID: &str = "invalid-account-id";
     pub const PAYLOAD_TOO_LARGE: &str = "payload-too-large";

@@ -5,6 +5,7 @@ use crate::events::{EventKind, InboxEvent, SkipReason, Skipped};
 use crate::items::{Translated, Translator};
 use crate::keys;
 use crate::ports::{Http, Storage};
+use crate::read_ahead::ReadAhead;
 use crate::settings::Filters;
 use crate::signature;
 use crate::time::TimestampMs;
@@ -58,13 +59,51 @@ pub fn translate(
         return Err(ConnectorError::new(codes::BAD_SIGNATURE, message));
     }
     let envelope = parse_envelope(&delivery.body)?;
-    let mut translator = Translator::new(storage, http, delivery.received_at, options.filters);
-    let mut events = Vec::new();
+    let steps = plan(envelope);
+    let storage = ReadAhead::new(storage, read_ahead_keys(&steps, options.filters.is_none()))?;
+    let mut translator = Translator::new(&storage, http, delivery.received_at, options.filters);
+    let mut events = Vec::with_capacity(steps.len());
+    for step in steps {
+        match step {
+            Step::Skip { account_id, reason } => events.push(skipped(account_id, reason)),
+            Step::Item { account_id, item, standby } => {
+                let translated = match item {
+                    Some(item) => translator.item(&account_id, *item).map_err(ConnectorError::from)?,
+                    None => Translated::malformed(),
+                };
+                push(&mut events, &mut translator, &account_id, translated, standby)?;
+            }
+            Step::Comment { account_id, entry_time, live, comment } => {
+                let translated = match comment {
+                    Some(comment) => {
+                        translator.comment(&account_id, entry_time, live, *comment).map_err(ConnectorError::from)?
+                    }
+                    None => Translated::malformed(),
+                };
+                push(&mut events, &mut translator, &account_id, translated, false)?;
+            }
+        }
+    }
+    storage.finish()?;
+    Ok(events)
+}
+
+/// One event (or more) to come: an entry skipped whole, one item of an account, or one comment (each None when
+/// unreadable).
+enum Step {
+    Skip { account_id: String, reason: SkipReason },
+    Item { account_id: String, item: Option<Box<Item>>, standby: bool },
+    Comment { account_id: String, entry_time: Option<u64>, live: bool, comment: Option<Box<RawComment>> },
+}
+
+/// The delivery's entries, items and comments, parsed, in the order their events come out.
+fn plan(envelope: Envelope<'_>) -> Vec<Step> {
+    let mut steps = Vec::new();
     for raw_entry in envelope.entry.unwrap_or_default() {
         let entry = match serde_json::from_str::<Entry<'_>>(raw_entry.get()) {
             Ok(entry) if keys::is_valid_id(&entry.id) => entry,
             _ => {
-                events.push(skipped(String::new(), SkipReason::MalformedItem));
+                steps.push(Step::Skip { account_id: String::new(), reason: SkipReason::MalformedItem });
                 continue;
             }
         };
@@ -72,7 +111,7 @@ pub fn translate(
         // Mentions and other fields are not handled: skipped per entry, never failing the delivery.
         if changes.unsupported && entry.messaging.is_empty() && entry.standby.is_empty() && changes.comments.is_empty()
         {
-            events.push(skipped(entry.id.clone(), SkipReason::Unsupported));
+            steps.push(Step::Skip { account_id: entry.id.clone(), reason: SkipReason::Unsupported });
         }
         // Standby items are the ones another app's conversations receive: delivered too, and marked.
         let items = entry.messaging.iter().map(|raw| (*raw, false));
@@ -80,23 +119,44 @@ pub fn translate(
             .chain(entry.standby.iter().map(|raw| (*raw, true)))
             .chain(changes.handovers.into_iter().map(|raw| (raw, false)));
         for (raw_item, standby) in items {
-            let translated = match serde_json::from_str::<Item>(raw_item.get()) {
-                Ok(item) => translator.item(&entry.id, item).map_err(ConnectorError::from)?,
-                Err(_) => Translated::malformed(),
-            };
-            push(&mut events, &mut translator, &entry.id, translated, standby)?;
+            let item = serde_json::from_str::<Item>(raw_item.get()).ok().map(Box::new);
+            steps.push(Step::Item { account_id: entry.id.clone(), item, standby });
         }
         for (raw_comment, live) in changes.comments {
-            let translated = match serde_json::from_str::<RawComment>(raw_comment.get()) {
-                Ok(comment) => {
-                    translator.comment(&entry.id, entry.time, live, comment).map_err(ConnectorError::from)?
-                }
-                Err(_) => Translated::malformed(),
-            };
-            push(&mut events, &mut translator, &entry.id, translated, false)?;
+            let comment = serde_json::from_str::<RawComment>(raw_comment.get()).ok().map(Box::new);
+            steps.push(Step::Comment { account_id: entry.id.clone(), entry_time: entry.time, live, comment });
         }
     }
-    Ok(events)
+    steps
+}
+
+/// What the translation will read, to read it in one call: each account's filters (unless given), each
+/// message's and comment's dedup mark and each customer's cached profile. A token is read only when a profile must be fetched,
+/// which costs a Graph request anyway.
+fn read_ahead_keys(steps: &[Step], stored_filters: bool) -> Vec<String> {
+    let mut wanted = Vec::new();
+    for step in steps {
+        if let Step::Comment { account_id, comment: Some(comment), .. } = step {
+            if stored_filters {
+                wanted.push(keys::filters(account_id));
+            }
+            if let Some(id) = comment.id.as_ref().or(comment.comment_id.as_ref()) {
+                wanted.push(keys::comment(account_id, id));
+            }
+            continue;
+        }
+        let Step::Item { account_id, item: Some(item), .. } = step else { continue };
+        if stored_filters {
+            wanted.push(keys::filters(account_id));
+        }
+        if let Some(message) = item.message.as_ref().filter(|m| !m.mid.is_empty() && !m.is_deleted) {
+            wanted.push(keys::seen_message(&message.mid));
+        }
+        if let Some(customer) = item.customer_id().filter(|id| keys::is_valid_id(id)) {
+            wanted.push(keys::profile(account_id, customer));
+        }
+    }
+    wanted
 }
 
 fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, ConnectorError> {

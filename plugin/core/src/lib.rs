@@ -21,6 +21,7 @@ pub mod outbound;
 pub mod ports;
 pub mod probe;
 pub mod profile;
+mod read_ahead;
 pub mod settings;
 pub mod signature;
 pub mod signed_request;

@@ -63,7 +63,25 @@ pub trait Storage {
     /// Keys that start with `prefix`, in byte order, after `cursor`, at most `limit`; and the cursor of the next
     /// page (None on the last).
     fn list_keys(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<KeyPage, StorageError>;
+
+    /// The values of `keys`, in order. A host with batched calls answers in one crossing; this default asks
+    /// key by key.
+    fn get_many(&self, keys: &[&str]) -> Result<Vec<Option<Vec<u8>>>, StorageError> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
+    /// `set` for each entry, in order (one crossing where the host batches).
+    fn set_many(&self, entries: &[Entry<'_>]) -> Result<(), StorageError> {
+        entries.iter().try_for_each(|(key, value)| self.set(key, value))
+    }
+    /// `insert_if_absent` for each entry, in order: true where this call set the key (one crossing where the
+    /// host batches).
+    fn insert_if_absent_many(&self, entries: &[Entry<'_>]) -> Result<Vec<bool>, StorageError> {
+        entries.iter().map(|(key, value)| self.insert_if_absent(key, value)).collect()
+    }
 }
+
+/// A key and the value to store under it, for the batched calls.
+pub type Entry<'a> = (&'a str, &'a [u8]);
 
 /// One page of keys, and where the next starts (None on the last page).
 pub type KeyPage = (Vec<String>, Option<String>);

@@ -71,6 +71,15 @@ pub(crate) struct Item {
     pub request_thread_control: Option<RawHandover>,
 }
 
+impl Item {
+    /// The customer the item concerns: the recipient of the business's own echo, else the sender.
+    pub fn customer_id(&self) -> Option<&str> {
+        let echo = self.message.as_ref().is_some_and(|m| m.is_echo);
+        let party = if echo { &self.recipient } else { &self.sender };
+        party.as_ref().map(|p| p.id.as_str())
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct RawMessage {
     pub mid: String,

@@ -2,6 +2,7 @@
 //! in the same run, so a noisy machine cannot fool a ratio.
 
 mod feed;
+pub mod goals;
 mod payload;
 mod serve;
 mod stats;
@@ -34,6 +35,8 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         out.insert(format!("{key}_spread"), json!([round3(stat.min), round3(stat.max)]));
     };
     out.insert("component_bytes".into(), json!(wasm.len()));
+    out.insert("component_bytes_budget".into(), json!(goals::COMPONENT_BYTES_BUDGET));
+    goals::check_size(wasm.len(), goals::COMPONENT_BYTES_BUDGET)?;
 
     let limits = Limits { call_deadline: Duration::from_secs(3600), ..Limits::default() };
     let pooled = Runtime::new(wasm, limits, None)?;
@@ -112,6 +115,8 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         }
     }
     out.insert("wasm_native_ratio".into(), json!(round3(ratios[0])));
+    out.insert("wasm_native_ratio_batch".into(), json!(round3(ratios[1])));
+    out.insert("wasm_native_ratio_korean".into(), json!(round3(ratios[2])));
     out.insert(
         "wasm_native_ratio_by_payload".into(),
         json!({"text": round3(ratios[0]), "batch": round3(ratios[1]), "korean": round3(ratios[2])}),
@@ -158,16 +163,21 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         .call_translate(&mut store, &wit_inbound::Delivery { headers, body, received_at: 0 }, &wire_options)?
         .ok();
     out.insert("instance_memory_bytes".into(), json!(store.data().peak_memory_bytes()));
+    // A count, not a time: how often the 10-item delivery above crossed into `storage`.
+    out.insert("storage_crossings_batch".into(), json!(store.data().storage_crossings()));
 
     if with_serve {
         serve::run(quick, postgres, &mut out)?;
     }
+    let judged = goals::judge(&out);
+    out.insert("goals".into(), judged);
     Ok(out)
 }
 
-/// A table for people: figure, median, spread.
+/// A table for people: figure, median, spread, and the goal where there is one.
 pub fn table(figures: &Map<String, Value>) -> String {
-    let mut lines = vec![format!("{:<34} {:>14}  {}", "figure", "median", "spread (min..max)")];
+    let header = format!("{:<34} {:>14}  {:<26} {}", "figure", "median", "spread (min..max)", "goal");
+    let mut lines = vec![header];
     for (key, value) in figures {
         if key.ends_with("_spread") || value.is_object() {
             continue;
@@ -176,7 +186,9 @@ pub fn table(figures: &Map<String, Value>) -> String {
             .get(&format!("{key}_spread"))
             .and_then(Value::as_array)
             .map_or(String::new(), |s| format!("{}..{}", s[0], s[1]));
-        lines.push(format!("{key:<34} {:>14}  {spread}", value.to_string()));
+        let goal = value.as_f64().and_then(|v| goals::goal(key, v));
+        let goal = goal.map_or(String::new(), |(goal, met)| format!("{goal}: {}", if met { "met" } else { "NOT MET" }));
+        lines.push(format!("{key:<34} {:>14}  {spread:<26} {goal}", value.to_string()).trim_end().to_owned());
     }
     lines.join("\n")
 }
