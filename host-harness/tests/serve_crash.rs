@@ -10,6 +10,9 @@ use std::time::Duration;
 
 const DELIVERIES: usize = 80;
 
+/// Clients posting at once to the SQLite server.
+const POSTERS: usize = 4;
+
 fn start(port: u16, db: impl AsRef<std::ffi::OsStr>) -> Child {
     let mut serve = Command::new(env!("CARGO_BIN_EXE_messenger-harness"));
     serve
@@ -33,27 +36,28 @@ fn every_acknowledged_delivery_survives_sigkill_exactly_once() {
     let port = free_port();
     let mut server = start(port, &db);
     let acked = Arc::new(AtomicUsize::new(0));
-    let poster = {
-        let acked = acked.clone();
-        std::thread::spawn(move || {
-            let agent = agent();
-            let mut acknowledged = Vec::new();
-            for i in 0..DELIVERIES {
-                let (mid, body) = delivery(i);
-                let signature = sign(SECRET, &body);
-                // As Meta does: send again until a 200 comes back.
-                loop {
-                    if post_once(&agent, port, &signature, &body) {
-                        acknowledged.push(mid);
-                        acked.fetch_add(1, Ordering::SeqCst);
-                        break;
+    // Several posters at once, as Meta posts: deliveries that arrive together commit together (group commit), so
+    // a kill can land with a whole group in flight.
+    let posters: Vec<_> = (0..POSTERS)
+        .map(|poster| {
+            let acked = acked.clone();
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut acknowledged = Vec::new();
+                for i in (poster..DELIVERIES).step_by(POSTERS) {
+                    let (mid, body) = delivery(i);
+                    let signature = sign(SECRET, &body);
+                    // As Meta does: send again until a 200 comes back.
+                    while !post_once(&agent, port, &signature, &body) {
+                        std::thread::sleep(Duration::from_millis(10));
                     }
-                    std::thread::sleep(Duration::from_millis(10));
+                    acknowledged.push(mid);
+                    acked.fetch_add(1, Ordering::SeqCst);
                 }
-            }
-            acknowledged
+                acknowledged
+            })
         })
-    };
+        .collect();
     let mut kills = 0;
     for threshold in [20, 50] {
         while acked.load(Ordering::SeqCst) < threshold {
@@ -64,16 +68,30 @@ fn every_acknowledged_delivery_survives_sigkill_exactly_once() {
         kills += 1;
         server = start(port, &db);
     }
-    let acknowledged = poster.join().unwrap();
+    let acknowledged: Vec<String> = posters.into_iter().flat_map(|poster| poster.join().unwrap()).collect();
+    let (groups, grouped) = group_commits(port);
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!((kills, acknowledged.len()), (2, DELIVERIES));
+    assert!(groups > 0.0 && grouped >= groups, "the last server committed through group commit: {groups}, {grouped}");
 
     let events = stored_once(&db, &acknowledged);
     eprintln!(
-        "{} deliveries acknowledged across {kills} SIGKILLs; {events} events stored, each once",
+        "{} deliveries from {POSTERS} posters acknowledged across {kills} SIGKILLs; {events} events stored, each \
+         once; the last server committed {grouped} deliveries in {groups} transactions",
         acknowledged.len()
     );
+}
+
+/// How many transactions the server's group commit made since it started, and how many deliveries they held.
+fn group_commits(port: u16) -> (f64, f64) {
+    let text = agent().get(format!("http://127.0.0.1:{port}/metrics")).call().unwrap().body_mut().read_to_string();
+    let text = text.unwrap();
+    let metric = |name: &str| -> f64 {
+        let line = text.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("no {name}: {text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    (metric("messenger_commit_groups "), metric("messenger_grouped_commits "))
 }
 
 /// Reads the store through `messenger-harness events` and checks each acknowledged message is there once, and no

@@ -53,6 +53,8 @@ fn metrics_count_what_the_node_did() {
     assert_eq!(metric(&text, "messenger_outbox_pending"), 0.0);
     assert_eq!(metric(&text, "messenger_forward_pending"), 3.0, "the receiver refuses everything");
     assert_eq!(metric(&text, "messenger_plugin_faults_total"), 0.0);
+    // Posted one after another, each delivery committed in a group of its own.
+    assert_eq!((metric(&text, "messenger_commit_groups"), metric(&text, "messenger_grouped_commits")), (3.0, 3.0));
     let webhook_count =
         "messenger_request_duration_seconds_count{method=\"POST\",route=\"/webhooks/instagram\",status=\"200\"}";
     assert_eq!(metric(&text, webhook_count), 3.0);

@@ -32,9 +32,9 @@ impl Harness {
         delivery: &Delivery,
         options: &TranslateOptions,
     ) -> Result<Vec<InboxEvent>, CallError> {
-        let record = |session: &crate::store::Session, events: &Vec<InboxEvent>| {
-            crate::store::journal::record_delivery(session, delivery.received_at, &delivery.body, events)
-        };
+        let record = super::grouped(|events: &Vec<InboxEvent>| {
+            crate::store::journal::DeliveryRecord::new(delivery.received_at, &delivery.body, events)
+        });
         if self.native_inbound {
             return self.translate_natively(delivery, options, record);
         }
@@ -121,22 +121,23 @@ impl Harness {
             Writes::Buffered,
             |store, plugin| {
                 let exports = plugin.helpdesk_messenger_connector_expiry();
-                if apply {
+                let change = if apply {
                     exports.call_apply_selection(store, selected)
                 } else {
                     exports.call_plan_selection(store, selected)
-                }
+                }?;
+                Ok(change.map(Mirror::<SelectionChange>::mirror))
             },
-            |session, change| {
+            super::in_session(|session, change: &SelectionChange| {
                 if !apply {
                     return Ok(());
                 }
                 let linked: Vec<String> = change.added.iter().chain(&change.kept).cloned().collect();
                 channels::apply_routes(session, &linked, &change.removed, crate::clock::now_ms())
-            },
+            }),
         );
         match routed {
-            Ok(change) => Ok(change.mirror()),
+            Ok(change) => Ok(change),
             // Another channel claimed one of them between the check and the commit.
             Err(CallError::Host(e)) if e.downcast_ref::<channels::RouteTaken>().is_some() => {
                 Err(CallError::Rejected(ConnectorError::new(ACCOUNT_IN_ANOTHER_CHANNEL, format!("{e}"))))

@@ -47,7 +47,7 @@ impl Harness {
                 let batch = plugin.helpdesk_messenger_connector_history().call_backfill_step(store, account_id, now)?;
                 Ok(batch.map(Mirror::<BackfillBatch>::mirror))
             },
-            |session, batch| journal::record_backfill(session, &batch.events),
+            super::in_session(|session, batch: &BackfillBatch| journal::record_backfill(session, &batch.events)),
         )
     }
 

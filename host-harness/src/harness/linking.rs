@@ -33,7 +33,9 @@ impl Harness {
         self.call_then(
             Writes::Buffered,
             |store, plugin| plugin.helpdesk_messenger_connector_linking().call_forget_person(store, person_id),
-            |session, accounts| accounts.iter().try_for_each(|account| forget::forget_account(session, account)),
+            super::in_session(|session, accounts: &Vec<String>| {
+                accounts.iter().try_for_each(|account| forget::forget_account(session, account))
+            }),
         )
     }
 }

@@ -15,6 +15,7 @@ use crate::egress::{EgressPolicy, HttpClient};
 use crate::runtime::bindings::{MessengerConnector, types};
 use crate::runtime::limits::{DEADLINE_EXCEEDED, Limits};
 use crate::runtime::{Runtime, State};
+use crate::store::journal::DeliveryRecord;
 use crate::store::{Conflict, Database, Namespace, Session, Writes};
 use anyhow::Result;
 use messenger_core::ConnectorError;
@@ -139,7 +140,7 @@ impl Harness {
         &self,
         export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
-        self.call_then(Writes::Buffered, export, |_, _| Ok(()))
+        self.call_then(Writes::Buffered, export, Nothing)
     }
 
     /// Runs one export whose writes are facts once its Graph request went out (a send, a profile change): each
@@ -148,7 +149,7 @@ impl Harness {
         &self,
         export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
-        self.call_then(Writes::WriteThrough, export, |_, _| Ok(()))
+        self.call_then(Writes::WriteThrough, export, Nothing)
     }
 
     /// Runs one export, then `before_commit` with its answer inside the transaction that commits its writes. A
@@ -159,7 +160,7 @@ impl Harness {
         &self,
         writes: Writes,
         export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
-        before_commit: impl Fn(&Session, &R) -> Result<()>,
+        before_commit: impl BeforeCommit<R>,
     ) -> Result<R, CallError> {
         retried(writes, || self.call_once(writes, &export, &before_commit))
     }
@@ -168,7 +169,7 @@ impl Harness {
         &self,
         writes: Writes,
         export: &impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
-        before_commit: &impl Fn(&Session, &R) -> Result<()>,
+        before_commit: &impl BeforeCommit<R>,
     ) -> Result<R, CallError> {
         let session = self.database.begin_call(self.namespace.clone(), writes);
         let state = State::new(session, self.http.clone(), self.runtime.limits());
@@ -194,7 +195,7 @@ impl Harness {
         &self,
         delivery: &messenger_core::inbound::Delivery,
         options: &messenger_core::inbound::TranslateOptions,
-        before_commit: impl Fn(&Session, &Vec<InboxEvent>) -> Result<()>,
+        before_commit: impl BeforeCommit<Vec<InboxEvent>>,
     ) -> Result<Vec<InboxEvent>, CallError> {
         retried(Writes::Buffered, || {
             let session = self.database.begin_call(self.namespace.clone(), Writes::Buffered);
@@ -224,18 +225,59 @@ fn retried<R>(writes: Writes, attempt: impl Fn() -> Result<R, CallError>) -> Res
 }
 
 /// Commits a call that answered `value`, with `before_commit` in the same transaction; a lost race is a `Conflict`.
-fn committed<R>(
-    session: Session,
-    value: R,
-    before_commit: &impl Fn(&Session, &R) -> Result<()>,
-) -> Result<R, CallError> {
-    session.commit_with(|session| before_commit(session, &value)).map_err(|error| {
+fn committed<R>(session: Session, value: R, before_commit: &impl BeforeCommit<R>) -> Result<R, CallError> {
+    before_commit.commit(session, &value).map_err(|error| {
         match error.chain().find_map(|cause| cause.downcast_ref::<Conflict>()) {
             Some(conflict) => CallError::Conflict(conflict.to_string()),
             None => CallError::Host(error),
         }
     })?;
     Ok(value)
+}
+
+/// How a call's writes are committed once it answered: with what the host records of its answer, in the same
+/// transaction.
+pub(crate) trait BeforeCommit<R> {
+    fn commit(&self, session: Session, value: &R) -> Result<()>;
+}
+
+/// Nothing recorded: the call's writes alone, in a transaction of their own.
+struct Nothing;
+
+impl<R> BeforeCommit<R> for Nothing {
+    fn commit(&self, session: Session, _: &R) -> Result<()> {
+        session.commit()
+    }
+}
+
+/// A closure given the session before its commit, in a transaction of the call's own.
+pub(crate) struct InSession<F>(F);
+
+/// `f` run on the session before its commit (the bound lets the closure's argument types be inferred).
+pub(crate) fn in_session<R, F: Fn(&Session, &R) -> Result<()>>(f: F) -> InSession<F> {
+    InSession(f)
+}
+
+impl<R, F: Fn(&Session, &R) -> Result<()>> BeforeCommit<R> for InSession<F> {
+    fn commit(&self, session: Session, value: &R) -> Result<()> {
+        session.commit_with(|session| (self.0)(session, value))
+    }
+}
+
+/// A delivery's record, built from the answer and written in a transaction shared with the deliveries that
+/// commit at the same time (`store::group`): serve's hot path.
+pub(crate) struct Grouped<F>(F);
+
+/// `f`'s record written in a group commit (the bound lets the closure's argument type be inferred).
+pub(crate) fn grouped<R, F: Fn(&R) -> Result<DeliveryRecord>>(f: F) -> Grouped<F> {
+    Grouped(f)
+}
+
+impl<R, F: Fn(&R) -> Result<DeliveryRecord>> BeforeCommit<R> for Grouped<F> {
+    fn commit(&self, session: Session, value: &R) -> Result<()> {
+        let record = (self.0)(value)?;
+        session.commit_grouped(move |tx, ns| record.write(tx, ns))
+    }
 }
 
 /// How many times a buffered call that keeps losing storage races is run before it fails as a `Conflict`.

@@ -15,6 +15,8 @@ pub(super) struct Metrics {
     pub latency: HistogramVec,
     pub queue_depth: IntGauge,
     pub forward_depth: IntGauge,
+    pub commit_groups: IntGauge,
+    pub grouped_calls: IntGauge,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, label: &str) -> IntCounterVec {
@@ -58,6 +60,16 @@ impl Metrics {
                 &registry,
                 "messenger_forward_pending",
                 "Committed events not yet acknowledged by the push receiver (counted up to 1000)",
+            ),
+            commit_groups: gauge(
+                &registry,
+                "messenger_commit_groups",
+                "Transactions that committed deliveries together since start (group commit)",
+            ),
+            grouped_calls: gauge(
+                &registry,
+                "messenger_grouped_commits",
+                "Deliveries committed in those transactions since start: divided by the groups, the mean group size",
             ),
             registry,
         }

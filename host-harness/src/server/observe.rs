@@ -46,6 +46,9 @@ pub(super) async fn scrape(State(app): State<Arc<App>>) -> Response {
         app.metrics.queue_depth.set(i64::try_from(queued).unwrap_or(i64::MAX));
         app.metrics.forward_depth.set(forwarded);
     }
+    let (groups, calls) = app.harness.database().group_counts();
+    app.metrics.commit_groups.set(i64::try_from(groups).unwrap_or(i64::MAX));
+    app.metrics.grouped_calls.set(i64::try_from(calls).unwrap_or(i64::MAX));
     let mut text = Vec::new();
     let _ = TextEncoder::new().encode(&app.metrics.registry.gather(), &mut text);
     ([(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)], text).into_response()

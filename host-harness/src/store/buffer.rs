@@ -86,18 +86,19 @@ impl Buffer {
     }
 
     /// Replays the log in `tx`, in order; the first atomic operation the database decides otherwise is a conflict.
-    pub fn replay(self, tx: &mut dyn KvTransaction, ns: &str) -> Result<()> {
-        for op in self.log {
+    /// It may be replayed again in another transaction (a group commit's retry): the log stays as it is.
+    pub fn replay(&self, tx: &mut dyn KvTransaction, ns: &str) -> Result<()> {
+        for op in &self.log {
             match op {
-                Op::Set(key, value) => tx.upsert(ns, &key, &value)?,
-                Op::Delete(key) => tx.delete(ns, &key)?,
+                Op::Set(key, value) => tx.upsert(ns, key, value)?,
+                Op::Delete(key) => tx.delete(ns, key)?,
                 Op::Inserted(key, value) => {
-                    if !tx.insert_if_absent(ns, &key, &value)? {
+                    if !tx.insert_if_absent(ns, key, value)? {
                         return Err(Conflict(format!("{key} was inserted by another writer")).into());
                     }
                 }
                 Op::Swapped(key, expected, new) => {
-                    if !tx.replace_if(ns, &key, &expected, &new)? {
+                    if !tx.replace_if(ns, key, expected, new)? {
                         return Err(Conflict(format!("{key} was changed by another writer")).into());
                     }
                 }

@@ -2,22 +2,42 @@
 //! same transaction as the plugin's dedup marks, so a 200 means both are committed), owner notices, and named
 //! leases for work that one node at a time should do. (The reply queue's rows are the `outbox`'s.)
 
-use super::{Database, Namespace, Session, sql_time};
+use super::{Database, JournalTransaction, Namespace, Session, sql_time};
 use anyhow::Result;
 use messenger_core::events::{EventKind, InboxEvent, SkipReason};
 use serde_json::Value;
 use std::time::Duration;
 
+/// A delivery and its events as the journal stores them, ready to be written in any transaction (a group
+/// commit's, see `group`).
+pub struct DeliveryRecord {
+    received_at: u64,
+    body: Vec<u8>,
+    /// The events to store, as JSON: every one but a redelivery's `duplicate`.
+    json: Vec<String>,
+    events: Vec<InboxEvent>,
+}
+
+impl DeliveryRecord {
+    pub fn new(received_at: u64, body: &[u8], events: &[InboxEvent]) -> Result<Self> {
+        // A redelivery's `duplicate` is not an inbox event: the original was stored with its first delivery.
+        let duplicate = |e: &&InboxEvent| matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate);
+        let json = events.iter().filter(|e| !duplicate(e)).map(serde_json::to_string).collect::<Result<_, _>>()?;
+        Ok(Self { received_at, body: body.to_vec(), json, events: events.to_vec() })
+    }
+
+    /// Writes the delivery, its events and the activity they show in `tx`.
+    pub(crate) fn write(&self, tx: &mut dyn JournalTransaction, ns: &str) -> Result<()> {
+        let delivery = tx.insert_delivery(ns, sql_time(self.received_at), &self.body)?;
+        self.json.iter().try_for_each(|event| tx.insert_event(ns, Some(delivery), event))?;
+        super::activity::record(tx, ns, self.received_at, &self.events)
+    }
+}
+
 /// Stores a delivery and its events in `session`'s transaction.
 pub fn record_delivery(session: &Session, received_at: u64, body: &[u8], events: &[InboxEvent]) -> Result<()> {
-    // A redelivery's `duplicate` is not an inbox event: the original was stored with its first delivery.
-    let duplicate = |e: &&InboxEvent| matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate);
-    let json = events.iter().filter(|e| !duplicate(e)).map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
-    session.journal(|tx, ns| {
-        let delivery = tx.insert_delivery(ns, sql_time(received_at), body)?;
-        json.iter().try_for_each(|event| tx.insert_event(ns, Some(delivery), event))?;
-        super::activity::record(tx, ns, received_at, events)
-    })
+    let record = DeliveryRecord::new(received_at, body, events)?;
+    session.journal(|tx, ns| record.write(tx, ns))
 }
 
 /// Stores the events a backfill step brought (no delivery: they came from the Conversations API) in `session`'s

@@ -16,6 +16,7 @@ pub mod channels;
 pub mod feed;
 pub(crate) mod files;
 pub mod forget;
+mod group;
 pub mod journal;
 pub(crate) mod pg_tls;
 mod postgres;
@@ -220,17 +221,22 @@ pub(crate) trait JournalTransaction {
 pub struct Database {
     backend: Arc<dyn Backend>,
     tokens: Tokens,
+    group: Arc<group::GroupCommit>,
 }
 
 impl Database {
+    fn on(backend: impl Backend + 'static) -> Self {
+        Self { backend: Arc::new(backend), tokens: Tokens::Plain, group: Default::default() }
+    }
+
     /// Opens (and creates) the SQLite database at `path`, with `connections` connections for concurrent calls.
     pub fn open(path: &Path, connections: usize) -> Result<Self> {
-        Ok(Self { backend: Arc::new(sqlite::Sqlite::open(path, connections)?), tokens: Tokens::Plain })
+        Ok(Self::on(sqlite::Sqlite::open(path, connections)?))
     }
 
     /// A private SQLite database in memory, gone when the process ends (the default for one-shot commands).
     pub fn in_memory() -> Result<Self> {
-        Ok(Self { backend: Arc::new(sqlite::Sqlite::in_memory()?), tokens: Tokens::Plain })
+        Ok(Self::on(sqlite::Sqlite::in_memory()?))
     }
 
     /// Connects to a shared PostgreSQL with a pool of up to `connections`, and migrates its schema. TLS checks
@@ -241,7 +247,7 @@ impl Database {
 
     /// As `connect`, checking the server's certificate against `root_cert` (a PEM file) when given.
     pub fn connect_with_ca(url: &str, connections: usize, root_cert: Option<&Path>) -> Result<Self> {
-        Ok(Self { backend: Arc::new(postgres::Postgres::connect(url, connections, root_cert)?), tokens: Tokens::Plain })
+        Ok(Self::on(postgres::Postgres::connect(url, connections, root_cert)?))
     }
 
     /// `postgres://` or `postgresql://` URLs select PostgreSQL; anything else is a SQLite path. A spec that starts
@@ -278,6 +284,21 @@ impl Database {
     /// A component call's session: no transaction until it commits (see `session`).
     pub fn begin_call(&self, namespace: Namespace, writes: Writes) -> Session {
         Session::for_call(self.clone(), namespace, writes)
+    }
+
+    /// Applies `work` in a write transaction shared with the calls committing at the same time (`group`); returns
+    /// once it is committed.
+    pub(crate) fn commit_grouped(&self, work: group::Work) -> Result<()> {
+        self.group.commit(&self.backend, work)
+    }
+
+    /// How many group commits this process made, and how many calls they held.
+    pub fn group_counts(&self) -> (u64, u64) {
+        let counts = self.group.counts();
+        (
+            counts.groups.load(std::sync::atomic::Ordering::Relaxed),
+            counts.calls.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Runs `op` in a transaction of its own, committed when it succeeds.

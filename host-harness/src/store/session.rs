@@ -177,6 +177,29 @@ impl Session {
         }
     }
 
+    /// Commits the session's writes with `record` (the host's journal) applied in the same transaction, a
+    /// transaction shared with the calls that commit at the same time (`group`).
+    pub(crate) fn commit_grouped(
+        mut self,
+        record: impl Fn(&mut dyn JournalTransaction, &str) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let buffer = match std::mem::replace(&mut self.mode, Mode::WriteThrough) {
+            Mode::Buffered(buffer) => Some(buffer.into_inner()),
+            Mode::WriteThrough => None,
+            direct @ Mode::Direct(_) => {
+                self.mode = direct;
+                return self.commit_with(|session| session.journal(&record));
+            }
+        };
+        let namespace = self.namespace.as_str().to_owned();
+        self.database.commit_grouped(Box::new(move |tx| {
+            if let Some(buffer) = &buffer {
+                buffer.replay(tx.kv(), &namespace)?;
+            }
+            record(tx.journal(), &namespace)
+        }))
+    }
+
     pub fn commit(self) -> Result<()> {
         self.commit_with(|_| Ok(()))
     }
