@@ -31,7 +31,7 @@ pub use server::{
     ApiKey, ConsoleConfig, ForwardConfig, Retention, ServeConfig, ServerHandle, Unrouted, forward_cursor,
     spawn as serve,
 };
-pub use store::{Conflict, Database, Namespace, Sealer, Session, Tokens, Writes, feed, journal, retention};
+pub use store::{Conflict, Database, Namespace, Sealer, Session, Tokens, Writes, activity, feed, journal, retention};
 
 /// Where the build put the component.
 pub const PLUGIN_WASM_PATH: &str = env!("MESSENGER_PLUGIN_WASM");

@@ -3,8 +3,9 @@
 //! once by nodes starting together, queue claims and notices between nodes, TLS, and a clear error for a
 //! database that is not there.
 
+use messenger_core::events::{EventKind, InboxEvent, Postback};
 use messenger_core::ports::Storage;
-use messenger_harness::{Database, Namespace};
+use messenger_harness::{Database, Namespace, activity, journal};
 use messenger_test_support::pg::Postgres;
 use std::sync::Barrier;
 
@@ -248,4 +249,47 @@ fn a_buffered_call_that_lost_a_race_on_postgres_commits_nothing() {
     first.commit().unwrap();
     let lost = second.commit().unwrap_err();
     assert!(lost.chain().any(|e| e.is::<messenger_harness::Conflict>()), "{lost:#}");
+    // A delivery's marks go to PostgreSQL in one statement: one taken among them loses the whole call.
+    let third = nodes[1].begin_call(namespace("c1"), messenger_harness::Writes::Buffered);
+    for key in ["seen/5", "seen/6", "seen/7"] {
+        assert!(third.insert_if_absent(key, b"in").unwrap(), "{key}");
+    }
+    nodes[0].provision(namespace("c1"), "seen/6", b"in").unwrap();
+    let lost = third.commit().unwrap_err();
+    assert!(lost.chain().any(|e| e.is::<messenger_harness::Conflict>()), "{lost:#}");
+    assert!(lost.to_string().contains("seen/6"), "names the mark taken: {lost:#}");
+    let read = nodes[0].begin(namespace("c1")).unwrap();
+    assert_eq!(read.get("seen/5").unwrap(), None, "nothing of the lost call");
+}
+
+#[test]
+fn a_delivery_with_its_events_and_activity_reads_back_the_same_on_postgres_as_on_sqlite() {
+    // PostgreSQL stores a delivery, its events in order and their activity in one statement; SQLite row by row.
+    let postgres = Postgres::start();
+    let url = postgres.create_database("journal");
+    let (account, customers) = ("17841400000000001", ["1098765432100001", "1098765432100002"]);
+    let postback = |n: u64, customer: &str| {
+        let kind = EventKind::Postback(Postback {
+            message_id: Some(format!("mid-{n}")),
+            customer_id: customer.into(),
+            timestamp: 1_794_474_843_000 + n,
+            title: format!("button {n}"),
+            payload: format!("P{n}"),
+        });
+        InboxEvent::new(account.into(), kind, None)
+    };
+    let events = [postback(3, customers[0]), postback(1, customers[1]), postback(2, customers[0])];
+    let ns = namespace("c1");
+    let read = |db: &Database| {
+        db.transaction(&ns, |s| journal::record_delivery(s, 1_794_474_843_900, b"{\"entry\":[]}", &events)).unwrap();
+        let titles: Vec<String> = journal::events(db, &ns).unwrap().iter().map(|e| e["title"].to_string()).collect();
+        let windows = customers.map(|c| activity::last_customer_message(db, &ns, account, c).unwrap());
+        (titles, activity::last_webhook(db, &ns, account).unwrap(), windows)
+    };
+    let on_postgres = read(&Database::connect(&url, 2).unwrap());
+    assert_eq!(on_postgres, read(&Database::in_memory().unwrap()));
+    let (titles, last_webhook, windows) = on_postgres;
+    assert_eq!(titles, ["\"button 3\"", "\"button 1\"", "\"button 2\""], "in the delivery's order");
+    assert_eq!(last_webhook, Some(1_794_474_843_900));
+    assert_eq!(windows, [Some(1_794_474_843_003), Some(1_794_474_843_001)]);
 }

@@ -6,25 +6,37 @@ use super::{Database, JournalTransaction, Namespace};
 use anyhow::Result;
 use messenger_core::events::InboxEvent;
 
-/// Records a delivery's activity in its own transaction: every account it names, and every window it opens.
-pub(super) fn record(tx: &mut dyn JournalTransaction, ns: &str, received_at: u64, events: &[InboxEvent]) -> Result<()> {
-    let mut accounts: Vec<&str> = events.iter().map(|e| e.account_id.as_str()).collect();
+/// A customer's message to an account at `at` (ms in SQL time): the start of Meta's 24-hour window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub account: String,
+    pub customer: String,
+    pub at: i64,
+}
+
+/// The accounts events name, each once.
+pub(super) fn accounts(events: &[InboxEvent]) -> Vec<String> {
+    let mut accounts: Vec<String> = events.iter().map(|e| e.account_id.clone()).collect();
     accounts.sort_unstable();
     accounts.dedup();
-    for account in accounts {
-        tx.touch_account(ns, account, sql_time(received_at))?;
-    }
-    record_windows(tx, ns, events)
+    accounts
+}
+
+/// The windows events open.
+pub(super) fn windows(events: &[InboxEvent]) -> Vec<Window> {
+    let opened = events.iter().filter_map(|event| Some((event, event.opens_window()?)));
+    opened
+        .map(|(event, (customer, at))| Window {
+            account: event.account_id.clone(),
+            customer: customer.to_owned(),
+            at: sql_time(at),
+        })
+        .collect()
 }
 
 /// Records the windows events open, and nothing of the accounts: what a backfill (no webhook) shows.
 pub(super) fn record_windows(tx: &mut dyn JournalTransaction, ns: &str, events: &[InboxEvent]) -> Result<()> {
-    for event in events {
-        if let Some((customer, at)) = event.opens_window() {
-            tx.touch_customer(ns, &event.account_id, customer, sql_time(at))?;
-        }
-    }
-    Ok(())
+    windows(events).iter().try_for_each(|w| tx.touch_customer(ns, &w.account, &w.customer, w.at))
 }
 
 /// When a webhook for `account` last arrived, if ever.

@@ -87,16 +87,19 @@ impl Buffer {
 
     /// Replays the log in `tx`, in order; the first atomic operation the database decides otherwise is a conflict.
     /// It may be replayed again in another transaction (a group commit's retry): the log stays as it is.
+    /// Consecutive insert-if-absents (a delivery's dedup marks) go to the store together.
     pub fn replay(&self, tx: &mut dyn KvTransaction, ns: &str) -> Result<()> {
+        let mut inserts: Vec<(&str, &[u8])> = Vec::new();
         for op in &self.log {
+            if let Op::Inserted(key, value) = op {
+                inserts.push((key, value));
+                continue;
+            }
+            insert_all(tx, ns, &mut inserts)?;
             match op {
                 Op::Set(key, value) => tx.upsert(ns, key, value)?,
                 Op::Delete(key) => tx.delete(ns, key)?,
-                Op::Inserted(key, value) => {
-                    if !tx.insert_if_absent(ns, key, value)? {
-                        return Err(Conflict(format!("{key} was inserted by another writer")).into());
-                    }
-                }
+                Op::Inserted(..) => unreachable!("gathered above"),
                 Op::Swapped(key, expected, new) => {
                     if !tx.replace_if(ns, key, expected, new)? {
                         return Err(Conflict(format!("{key} was changed by another writer")).into());
@@ -104,6 +107,19 @@ impl Buffer {
                 }
             }
         }
-        Ok(())
+        insert_all(tx, ns, &mut inserts)
+    }
+}
+
+/// Inserts the gathered insert-if-absents, and empties the list; one already present is a conflict.
+fn insert_all(tx: &mut dyn KvTransaction, ns: &str, inserts: &mut Vec<(&str, &[u8])>) -> Result<()> {
+    if inserts.is_empty() {
+        return Ok(());
+    }
+    let present = tx.insert_all_absent(ns, inserts)?;
+    inserts.clear();
+    match present {
+        Some(key) => Err(Conflict(format!("{key} was inserted by another writer")).into()),
+        None => Ok(()),
     }
 }

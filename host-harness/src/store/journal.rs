@@ -2,7 +2,7 @@
 //! same transaction as the plugin's dedup marks, so a 200 means both are committed), owner notices, and named
 //! leases for work that one node at a time should do. (The reply queue's rows are the `outbox`'s.)
 
-use super::{Database, JournalTransaction, Namespace, Session, sql_time};
+use super::{Database, JournalTransaction, Namespace, NewDelivery, Session, activity, sql_time};
 use anyhow::Result;
 use messenger_core::events::{EventKind, InboxEvent, SkipReason};
 use serde_json::Value;
@@ -15,7 +15,8 @@ pub struct DeliveryRecord {
     body: Vec<u8>,
     /// The events to store, as JSON: every one but a redelivery's `duplicate`.
     json: Vec<String>,
-    events: Vec<InboxEvent>,
+    accounts: Vec<String>,
+    windows: Vec<activity::Window>,
 }
 
 impl DeliveryRecord {
@@ -23,14 +24,20 @@ impl DeliveryRecord {
         // A redelivery's `duplicate` is not an inbox event: the original was stored with its first delivery.
         let duplicate = |e: &&InboxEvent| matches!(&e.kind, EventKind::Skipped(s) if s.reason == SkipReason::Duplicate);
         let json = events.iter().filter(|e| !duplicate(e)).map(serde_json::to_string).collect::<Result<_, _>>()?;
-        Ok(Self { received_at, body: body.to_vec(), json, events: events.to_vec() })
+        let (accounts, windows) = (activity::accounts(events), activity::windows(events));
+        Ok(Self { received_at, body: body.to_vec(), json, accounts, windows })
     }
 
     /// Writes the delivery, its events and the activity they show in `tx`.
     pub(crate) fn write(&self, tx: &mut dyn JournalTransaction, ns: &str) -> Result<()> {
-        let delivery = tx.insert_delivery(ns, sql_time(self.received_at), &self.body)?;
-        self.json.iter().try_for_each(|event| tx.insert_event(ns, Some(delivery), event))?;
-        super::activity::record(tx, ns, self.received_at, &self.events)
+        let delivery = NewDelivery {
+            received_at: sql_time(self.received_at),
+            body: &self.body,
+            events: &self.json,
+            accounts: &self.accounts,
+            windows: &self.windows,
+        };
+        tx.insert_delivery_with_events(ns, &delivery)
     }
 }
 
@@ -46,7 +53,7 @@ pub fn record_backfill(session: &Session, events: &[InboxEvent]) -> Result<()> {
     let json = events.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
     session.journal(|tx, ns| {
         json.iter().try_for_each(|event| tx.insert_event(ns, None, event))?;
-        super::activity::record_windows(tx, ns, events)
+        activity::record_windows(tx, ns, events)
     })
 }
 

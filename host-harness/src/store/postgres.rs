@@ -6,9 +6,12 @@
 //! PostgreSQL serialises on the row: `ON CONFLICT DO NOTHING` for dedup, `UPDATE … WHERE value = expected` for
 //! compare-and-swap, `FOR UPDATE SKIP LOCKED` for queue claims.
 
+use super::activity::Window;
 use super::feed::Position;
 use super::schema::{self, Migration};
-use super::{Backend, Claim, ClaimedRow, JournalTransaction, KvTransaction, NewReply, Settlement, Transaction};
+use super::{
+    Backend, Claim, ClaimedRow, JournalTransaction, KvTransaction, NewDelivery, NewReply, Settlement, Transaction,
+};
 use anyhow::{Context, Result};
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
@@ -217,6 +220,14 @@ impl KvTransaction for PgTx {
         Ok(self.execute(schema::KV_INSERT_IF_ABSENT, &[&ns, &key, &value, &(crate::clock::now_ms() as i64)])? == 1)
     }
 
+    fn insert_all_absent(&mut self, ns: &str, entries: &[(&str, &[u8])]) -> Result<Option<String>> {
+        let (keys, values): (Vec<&str>, Vec<&[u8]>) = entries.iter().copied().unzip();
+        let now = crate::clock::now_ms() as i64;
+        let rows = self.rows(schema::KV_INSERT_ALL_ABSENT_POSTGRES, &[&ns, &keys, &values, &now])?;
+        let inserted: Vec<String> = rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
+        Ok(keys.iter().find(|key| !inserted.iter().any(|k| k == *key)).map(|key| (*key).to_owned()))
+    }
+
     fn replace_if(&mut self, ns: &str, key: &str, expected: &[u8], new: &[u8]) -> Result<bool> {
         Ok(self.execute(schema::KV_REPLACE_IF, &[&ns, &key, &new, &expected, &(crate::clock::now_ms() as i64)])? == 1)
     }
@@ -234,6 +245,15 @@ impl JournalTransaction for PgTx {
 
     fn insert_event(&mut self, ns: &str, delivery: Option<i64>, json: &str) -> Result<()> {
         self.execute(schema::INSERT_EVENT, &[&ns, &delivery, &json]).map(drop)
+    }
+
+    fn insert_delivery_with_events(&mut self, ns: &str, d: &NewDelivery) -> Result<()> {
+        let windows = |field: fn(&Window) -> &str| d.windows.iter().map(field).collect::<Vec<&str>>();
+        let (window_accounts, customers) = (windows(|w| &w.account), windows(|w| &w.customer));
+        let times: Vec<i64> = d.windows.iter().map(|w| w.at).collect();
+        let params: Params =
+            &[&ns, &d.received_at, &d.body, &d.events, &d.accounts, &window_accounts, &customers, &times];
+        self.rows(schema::INSERT_DELIVERY_WITH_EVENTS_POSTGRES, params).map(drop)
     }
 
     fn events(&mut self, ns: &str) -> Result<Vec<String>> {
