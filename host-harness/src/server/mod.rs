@@ -167,10 +167,15 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Component calls run on a blocking pool of one thread per core.
+/// Component calls run on a blocking pool of a few threads per core. A delivery spends much of its time waiting,
+/// not running: on its group's commit (an `fsync`), on Graph (a profile). With one thread per core the cores would
+/// idle while every thread waits, and deliveries that arrive together could not commit together.
 fn component_workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * THREADS_PER_CORE
 }
+
+/// Blocking threads per core (see `component_workers`).
+const THREADS_PER_CORE: usize = 4;
 
 /// The connections a node's store needs: one per component worker, and two for the retry-queue worker and the
 /// expiry scheduler.
@@ -204,7 +209,8 @@ pub fn spawn(harness: Harness, config: ServeConfig) -> Result<ServerHandle> {
     let app = Arc::new(App::new(harness, config));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new().name("serve".into()).spawn(move || -> Result<()> {
-        // Component calls run on a blocking pool sized to the cores; the async side only moves bytes.
+        // Component calls run on a blocking pool sized to the cores (a few threads each); the async side only moves
+        // bytes.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .max_blocking_threads(workers)
