@@ -174,7 +174,7 @@ fn component_workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()) * THREADS_PER_CORE
 }
 
-/// Blocking threads per core (see `component_workers`).
+/// Blocking threads per core (see `component_workers`; BENCHMARKS.md, "Group commit", has the figures).
 const THREADS_PER_CORE: usize = 4;
 
 /// The connections a node's store needs: one per component worker, and two for the retry-queue worker and the
