@@ -56,6 +56,21 @@ impl State {
 
     /// Gives back the call's storage session, to commit or roll back.
     pub fn into_session(mut self) -> Session {
+        self.take_session()
+    }
+
+    /// Readies the state for another call in the same store: a new session, the deadline, wall clock and caps
+    /// counted from now. Only the benchmark keeps a store across calls, to measure the floor a reset instance could
+    /// reach (`delivery_reused_instance_us`); a served call always gets a fresh store and instance.
+    pub fn renew(&mut self, session: Session, limits: &Limits) {
+        self.session = Some(session);
+        self.clock = CallClock::with_wall_clock(limits.call_deadline, limits.call_wall_clock);
+        self.budget = CallBudget::new(limits);
+        self.storage_crossings = 0;
+    }
+
+    /// Takes the call's storage session out of a state that stays in its store (see `renew`).
+    pub fn take_session(&mut self) -> Session {
         self.session.take().expect("the session stays in the state until the call ends")
     }
 }

@@ -4,24 +4,26 @@
 mod feed;
 pub mod goals;
 mod payload;
+mod reuse;
 mod serve;
 mod stats;
 
 pub use payload::{SECRET, payload};
+pub use reuse::ReusedInstance;
 
 use crate::egress::{EgressPolicy, HttpClient};
 use crate::harness::{Harness, HarnessConfig};
 use crate::runtime::bindings::{inbound as wit_inbound, outbound as wit_outbound};
 use crate::runtime::limits::Limits;
 use crate::runtime::{Runtime, State};
-use crate::store::{Database, Namespace};
+use crate::store::{Database, Namespace, Writes};
 use anyhow::Result;
 use messenger_core::inbound::{Delivery, TranslateOptions};
 use messenger_core::ports::NoNetwork;
 use messenger_core::wire::Mirror;
 use payload::split_text;
 use serde_json::{Map, Value, json};
-use stats::{Stat, measure, measure_part, round3};
+use stats::{Stat, measure, measure_pair, measure_part, round3};
 use std::time::{Duration, Instant};
 
 /// Runs the benchmark; JSON keys as DESIGN.md lists them, plus `*_spread` pairs.
@@ -73,6 +75,34 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         });
         put(&mut out, key, stat);
     }
+    let stat = measure_part(rounds, iters, 1e6, |_| {
+        let state = State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
+        let started = Instant::now();
+        let store = pooled.instantiate_untyped(state).expect("instantiates");
+        let spent = started.elapsed();
+        drop(store);
+        spent
+    });
+    put(&mut out, "instantiate_pooled_untyped_us", stat);
+    // The rest of a fresh instance's price: its teardown (the pool resets the slot's resident pages) and the per-call
+    // host state (WASI context, limiter, clock) built before it.
+    let stat = measure_part(rounds, iters, 1e6, |_| {
+        let state = State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
+        let instance = pooled.instantiate(state).expect("instantiates");
+        let started = Instant::now();
+        drop(instance);
+        started.elapsed()
+    });
+    put(&mut out, "instance_drop_pooled_us", stat);
+    let stat = measure_part(rounds, iters, 1e6, |_| {
+        let session = database.begin(namespace.clone()).expect("a session");
+        let started = Instant::now();
+        let state = State::new(session, http.clone(), &limits);
+        let spent = started.elapsed();
+        drop(state);
+        spent
+    });
+    put(&mut out, "call_state_us", stat);
 
     // Native against the component, on the same payloads, each call doing the same fresh work (new ids).
     let options = TranslateOptions { app_secret: SECRET.into(), filters: None };
@@ -138,6 +168,26 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
     }
     drop((store, instance));
 
+    // A translation alone on a fresh instance (its instantiation and teardown not counted), beside the warm
+    // instance's `translate_text_wasm_us`: what the guest's first call in an instance costs above a later one.
+    let firsts: Vec<_> = (0..(rounds + 2) * iters).map(|n| payload("text", n + 1_000_000)).collect();
+    let stat = measure_part(rounds, iters, 1e6, |i| {
+        let state = State::new(database.begin_call(namespace.clone(), Writes::Buffered), http.clone(), &limits);
+        let (mut store, instance) = pooled.instantiate(state).expect("instantiates");
+        let (headers, body) = firsts[i].clone();
+        let delivery = wit_inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
+        let started = Instant::now();
+        instance
+            .helpdesk_messenger_connector_inbound()
+            .call_translate(&mut store, &delivery, &wire_options)
+            .expect("no trap")
+            .expect("translates");
+        let spent = started.elapsed();
+        drop((store, instance));
+        spent
+    });
+    put(&mut out, "translate_text_first_call_us", stat);
+
     // End to end per delivery: a fresh pooled instance, the translation, the storage transaction.
     let mut config = HarnessConfig::new(Database::in_memory()?);
     config.cache_dir = None;
@@ -150,8 +200,25 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
             harness.translate(&delivery, &options).expect("translates");
         })
     };
-    let delivery = deliver("text");
+    // The same deliveries on one instance kept across them (its own runtime, store and in-memory database, the
+    // harness's default limits), rounds alternating with the fresh path's: the floor a reset instance could reach,
+    // and what the fresh instance costs above it (BENCHMARKS.md, issue 21).
+    let mut reused = ReusedInstance::new(Database::in_memory()?, "default")?;
+    let texts: Vec<_> = (0..(rounds + 2) * iters).map(|n| payload("text", n)).collect();
+    let text = |i: usize| {
+        let (headers, body) = texts[i].clone();
+        Delivery { headers, body, received_at: 1_794_477_600_000 }
+    };
+    let (delivery, kept) = measure_pair(
+        rounds,
+        iters,
+        1e6,
+        |i| drop(harness.translate(&text(i), &options).expect("translates")),
+        |i| drop(reused.translate(&text(i), &options).expect("translates")),
+    );
     put(&mut out, "delivery_us", delivery);
+    put(&mut out, "delivery_reused_instance_us", kept);
+    out.insert("delivery_fresh_minus_reused_us".into(), json!(round3(delivery.median - kept.median)));
     out.insert("deliveries_per_s_per_core".into(), json!((1e6 / delivery.median).round()));
     // A comment beside a DM: the same path, with a comment record instead of a message mark and no profile lookup.
     put(&mut out, "comment_delivery_us", deliver("comment"));

@@ -26,7 +26,7 @@ pub(super) fn measure_part(rounds: usize, iters: usize, unit: f64, mut op: impl 
         op(next);
         next += 1;
     }
-    let mut per_op: Vec<f64> = (0..rounds)
+    let per_op: Vec<f64> = (0..rounds)
         .map(|_| {
             let mut spent = Duration::ZERO;
             for _ in 0..iters {
@@ -36,6 +36,40 @@ pub(super) fn measure_part(rounds: usize, iters: usize, unit: f64, mut op: impl 
             spent.as_secs_f64() * unit / iters as f64
         })
         .collect();
+    stat(per_op)
+}
+
+/// As `measure`, for two operations whose rounds alternate (a, b, a, b, ...): a noisy machine slows both alike, so
+/// their difference holds within the run.
+pub(super) fn measure_pair(
+    rounds: usize,
+    iters: usize,
+    unit: f64,
+    mut a: impl FnMut(usize),
+    mut b: impl FnMut(usize),
+) -> (Stat, Stat) {
+    let (mut next_a, mut next_b) = (0, 0);
+    timed_round(&mut a, &mut next_a, iters.div_ceil(2), unit);
+    timed_round(&mut b, &mut next_b, iters.div_ceil(2), unit);
+    let (mut per_a, mut per_b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for _ in 0..rounds {
+        per_a.push(timed_round(&mut a, &mut next_a, iters, unit));
+        per_b.push(timed_round(&mut b, &mut next_b, iters, unit));
+    }
+    (stat(per_a), stat(per_b))
+}
+
+/// Runs `iters` operations from `next` on; the time per operation in `unit`.
+fn timed_round(op: &mut impl FnMut(usize), next: &mut usize, iters: usize, unit: f64) -> f64 {
+    let started = Instant::now();
+    for _ in 0..iters {
+        op(*next);
+        *next += 1;
+    }
+    started.elapsed().as_secs_f64() * unit / iters as f64
+}
+
+fn stat(mut per_op: Vec<f64>) -> Stat {
     per_op.sort_by(f64::total_cmp);
     Stat { median: per_op[per_op.len() / 2], min: per_op[0], max: per_op[per_op.len() - 1] }
 }
