@@ -83,10 +83,22 @@ pub fn record_break(storage: &impl Storage, account_id: &str, error: &GraphError
     if !classify(error).breaks_link {
         return false;
     }
-    let record = serde_json::json!({"code": error.code, "subcode": error.subcode, "at": now});
+    let record = break_record(error.code, error.subcode, now);
     // Best effort: a storage failure here only delays the notice until the next call meets the error.
-    let _ = storage.set(&keys::link_error(account_id), record.to_string().as_bytes());
+    let _ = storage.set(&keys::link_error(account_id), &record);
     true
+}
+
+/// A broken link's stored record, `{"at":…,"code":…,"subcode":…}`, which expiry reads. A typed struct (its fields
+/// in the keys' sorted order, as a JSON map wrote them) keeps `serde_json::Value`'s serializer out of the component.
+pub fn break_record(code: i64, subcode: Option<i64>, at: u64) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Record {
+        at: u64,
+        code: i64,
+        subcode: Option<i64>,
+    }
+    serde_json::to_vec(&Record { at, code, subcode }).expect("a break record serializes")
 }
 
 /// What a Graph error means for a send: when to retry, a stable code, and whether the account's link is broken.
@@ -145,6 +157,12 @@ pub fn classify(error: &GraphError) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_break_record_has_the_bytes_a_json_map_wrote() {
+        assert_eq!(break_record(190, Some(458), 5), br#"{"at":5,"code":190,"subcode":458}"#);
+        assert_eq!(break_record(10, None, 7), br#"{"at":7,"code":10,"subcode":null}"#);
+    }
 
     #[test]
     fn parses_graph_error_with_and_without_subcode() {

@@ -1,6 +1,7 @@
 //! Meta's webhook payloads as they arrive. Items are kept raw until translated one by one, so that a malformed
 //! item costs only itself. Ids are accepted as strings or numbers, and unknown fields are ignored.
 
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
@@ -237,28 +238,38 @@ pub(crate) struct RawHandover {
     pub metadata: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum IdForm {
-    Text(String),
-    Number(u64),
-}
+/// An id as Meta sends it: a string, or a number (a u64). Its own visitor rather than an untagged enum, which buffers
+/// every value first (serde's `Content`, several KB of code in the component); what it accepts is the same.
+struct IdText(String);
 
-impl From<IdForm> for String {
-    fn from(form: IdForm) -> Self {
-        match form {
-            IdForm::Text(text) => text,
-            IdForm::Number(n) => n.to_string(),
+impl<'de> Deserialize<'de> for IdText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl Visitor<'_> for IdVisitor {
+            type Value = IdText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an id as a string or a number")
+            }
+            fn visit_str<E>(self, text: &str) -> Result<IdText, E> {
+                Ok(IdText(text.to_owned()))
+            }
+            fn visit_string<E>(self, text: String) -> Result<IdText, E> {
+                Ok(IdText(text))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<IdText, E> {
+                Ok(IdText(n.to_string()))
+            }
         }
+        d.deserialize_any(IdVisitor)
     }
 }
 
 fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    IdForm::deserialize(d).map(String::from)
+    IdText::deserialize(d).map(|id| id.0)
 }
 
 fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<IdForm>::deserialize(d)?.map(String::from))
+    Ok(Option::<IdText>::deserialize(d)?.map(|id| id.0))
 }
 
 /// A time as a number or a string of digits; anything else (absent, null, text, negative) is None, so that the
@@ -320,6 +331,15 @@ mod tests {
         assert_eq!(edit.num_edit.as_deref(), Some("0"));
         let party: Party = serde_json::from_str(r#"{"id":17841400000000001}"#).unwrap();
         assert_eq!(party.id, "17841400000000001");
+    }
+
+    #[test]
+    fn an_id_that_is_neither_text_nor_an_unsigned_integer_refuses_its_value() {
+        for id in ["-1", "-0", "1.5", "1e3", "18446744073709551616", "true", "null", "{}", "[]"] {
+            assert!(serde_json::from_str::<Party>(&format!(r#"{{"id":{id}}}"#)).is_err(), "{id}");
+        }
+        let payload: RawPayload = serde_json::from_str(r#"{"story_media_id":null,"reel_video_id":7}"#).unwrap();
+        assert_eq!((payload.story_media_id, payload.reel_video_id.as_deref()), (None, Some("7")));
     }
 
     #[test]

@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-/// The component must not grow past this many bytes: `bench` fails when it does. It sits just above the size
-/// reached so far (623,333 bytes with WIT 0.3.0's comments and history beside the batched storage) and moves down
-/// toward `COMPONENT_BYTES_GOAL` as the guest is cut (BENCHMARKS.md).
-pub const COMPONENT_BYTES_BUDGET: usize = 630_000;
+/// The component must not grow past this many bytes: `bench` fails when it does. It sits about 1% above the size
+/// reached so far (607,921 bytes after issue 21's tuning steps 7 and 8) and moves down toward
+/// `COMPONENT_BYTES_GOAL` as the guest is cut (BENCHMARKS.md).
+pub const COMPONENT_BYTES_BUDGET: usize = 614_000;
 /// Where the component's size is headed.
 pub const COMPONENT_BYTES_GOAL: f64 = 150_000.0;
 

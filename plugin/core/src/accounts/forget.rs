@@ -26,9 +26,9 @@ pub fn accounts_of(person: &str, storage: &impl Storage) -> Result<Vec<String>, 
 pub fn deauthorize(person: &str, now: TimestampMs, storage: &impl Storage) -> Result<Vec<String>, ConnectorError> {
     let accounts = accounts_of(person, storage)?;
     let (code, subcode) = APP_REMOVED;
-    let record = serde_json::json!({"code": code, "subcode": subcode, "at": now}).to_string();
+    let record = crate::graph::break_record(code, Some(subcode), now);
     for id in &accounts {
-        storage.set(&keys::link_error(id), record.as_bytes()).map_err(ConnectorError::from)?;
+        storage.set(&keys::link_error(id), &record).map_err(ConnectorError::from)?;
     }
     Ok(accounts)
 }

@@ -19,7 +19,8 @@ pub(super) fn conversations(answer: &Value) -> Vec<String> {
             Some((c.get("updated_time").and_then(graph_time).unwrap_or(0), id.to_owned()))
         })
         .collect();
-    listed.sort();
+    // Equal entries are identical, so the unstable sort gives the stable one's order (without its code).
+    listed.sort_unstable();
     listed.into_iter().map(|(_, id)| id).collect()
 }
 
@@ -81,14 +82,17 @@ pub(super) fn import(
     storage: &impl Storage,
 ) -> Result<Vec<InboxEvent>, StorageError> {
     let data = answer.pointer("/messages/data").and_then(Value::as_array).cloned().unwrap_or_default();
-    let mut messages: Vec<(TimestampMs, GraphMessage)> = data
+    let mut messages: Vec<(TimestampMs, usize, GraphMessage)> = data
         .into_iter()
         .filter_map(|raw| serde_json::from_value::<GraphMessage>(raw).ok())
         .filter_map(|m| Some((m.created_time.as_ref().and_then(graph_time)?, m)))
+        .enumerate()
+        .map(|(order, (at, m))| (at, order, m))
         .collect();
-    messages.sort_by_key(|(at, _)| *at);
+    // By time, then the answer's order: the stable sort's result, without the stable sort's code in the component.
+    messages.sort_unstable_by_key(|(at, order, _)| (*at, *order));
     let mut events = Vec::new();
-    for (at, m) in messages {
+    for (at, _, m) in messages {
         let Some(from) = m.from.filter(|f| keys::is_valid_id(&f.id)) else { continue };
         let echo = from.id == account_id;
         let customer = match echo {

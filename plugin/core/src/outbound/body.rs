@@ -31,8 +31,8 @@ pub fn graph_call(plan: &SendPlan, message: &PlannedMessage) -> GraphCall {
         PlannedMessage::Text(text) => body.message = Some(Content { text: Some(text), ..Content::default() }),
         // A public reply is a comment under the comment: `{"message": text}` to its replies edge.
         PlannedMessage::CommentReply(reply) if reply.public => {
-            let body = serde_json::json!({ "message": reply.text });
-            return GraphCall { path: format!("/{}/replies", reply.comment_id), body: body.to_string().into_bytes() };
+            let body = serde_json::to_vec(&PublicReply { message: &reply.text }).expect("a Graph body serializes");
+            return GraphCall { path: format!("/{}/replies", reply.comment_id), body };
         }
         // A private reply is addressed to the comment, not the person; Meta documents text only and no tag.
         PlannedMessage::CommentReply(reply) => {
@@ -202,4 +202,10 @@ impl<'a> From<&'a Button> for GraphButton<'a> {
             Button::Postback(postback) => Self::Postback { title: &postback.title, payload: &postback.payload },
         }
     }
+}
+
+/// A public reply's body: `{"message": text}`.
+#[derive(Serialize)]
+struct PublicReply<'a> {
+    message: &'a str,
 }
