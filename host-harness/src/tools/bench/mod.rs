@@ -130,6 +130,7 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         let component = measure(rounds, iters, 1e6, |i| {
             let (headers, body) = payloads[i].clone();
             let delivery = wit_inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
+            store.data_mut().restart(&limits);
             instance
                 .helpdesk_messenger_connector_inbound()
                 .call_translate(&mut store, &delivery, &wire_options)
@@ -158,6 +159,7 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
     {
         let reply: wit_outbound::Reply = reply.mirror();
         let stat = measure(rounds, iters / 4, 1e6, |_| {
+            store.data_mut().restart(&limits);
             instance
                 .helpdesk_messenger_connector_outbound()
                 .call_validate(&mut store, &reply)
