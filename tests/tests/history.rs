@@ -1,12 +1,12 @@
 //! History on link through the real component against a fake Conversations API: a linked account's three
-//! conversations come in once, in order, marked `backfill`; a later webhook of one is a duplicate; a Graph error
-//! mid-way stops the backfill where it was and the next step resumes there; a token error marks the link broken;
-//! the token probe finds a break.
+//! conversations come in once, in order, marked `backfill`; each customer's latest message opens their reply
+//! window; a later webhook of one is a duplicate; a Graph error mid-way stops the backfill where it was and the
+//! next step resumes there; a token error marks the link broken; the token probe finds a break.
 
 use messenger_core::events::{EventKind, InboxEvent, SkipReason};
 use messenger_core::history::BackfillState;
 use messenger_core::inbound::Delivery;
-use messenger_harness::{Database, Harness};
+use messenger_harness::{Database, Harness, activity};
 use messenger_test_support::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -101,6 +101,13 @@ fn three_conversations_come_in_once_in_order_and_a_later_webhook_is_a_duplicate(
     let stored = messenger_harness::journal::events(harness.database(), harness.namespace()).unwrap();
     assert_eq!(stored.len(), 9);
     assert!(stored.iter().all(|e| e["backfill"] == true), "{stored:?}");
+    // Each customer's latest message (minute 3 of their day) opens their reply window; the business's answer does not.
+    for c in 0..3 {
+        let customer = format!("10987654321000{:02}", 30 + c);
+        let last = activity::last_customer_message(harness.database(), harness.namespace(), A, &customer).unwrap();
+        let minute_3 = 1_794_301_380_000 + c as u64 * 86_400_000;
+        assert_eq!(last, Some(minute_3), "customer {customer}'s window after the backfill");
+    }
 
     // The same message by webhook afterwards: a duplicate, stored as nothing new.
     let body = json!({"object":"instagram","entry":[{"id":A,"time":NOW,"messaging":[{"sender":{"id":"1098765432100031"},

@@ -2,7 +2,7 @@
 //! last wrote to each account (what opens Meta's 24-hour window, as the component's `opens_window` says).
 
 use super::sql_time;
-use super::{Database, JournalTransaction, Namespace};
+use super::{Database, Namespace};
 use anyhow::Result;
 use messenger_core::events::InboxEvent;
 
@@ -32,11 +32,6 @@ pub(super) fn windows(events: &[InboxEvent]) -> Vec<Window> {
             at: sql_time(at),
         })
         .collect()
-}
-
-/// Records the windows events open, and nothing of the accounts: what a backfill (no webhook) shows.
-pub(super) fn record_windows(tx: &mut dyn JournalTransaction, ns: &str, events: &[InboxEvent]) -> Result<()> {
-    windows(events).iter().try_for_each(|w| tx.touch_customer(ns, &w.account, &w.customer, w.at))
 }
 
 /// When a webhook for `account` last arrived, if ever.

@@ -175,7 +175,11 @@ pub(crate) trait JournalTransaction {
         let id = self.insert_delivery(ns, delivery.received_at, delivery.body)?;
         delivery.events.iter().try_for_each(|event| self.insert_event(ns, Some(id), event))?;
         delivery.accounts.iter().try_for_each(|account| self.touch_account(ns, account, delivery.received_at))?;
-        delivery.windows.iter().try_for_each(|w| self.touch_customer(ns, &w.account, &w.customer, w.at))
+        self.touch_windows(ns, delivery.windows)
+    }
+    /// Records the windows `windows` open (each customer's last message to each account).
+    fn touch_windows(&mut self, ns: &str, windows: &[activity::Window]) -> Result<()> {
+        windows.iter().try_for_each(|w| self.touch_customer(ns, &w.account, &w.customer, w.at))
     }
     fn events(&mut self, ns: &str) -> Result<Vec<String>>;
     /// At most `limit` events after `after` in commit order, each with its position (see `feed`).

@@ -161,14 +161,11 @@ mod operations {
         responses(
             (status = 200, description = "Sent, failed for good, or found by its `Idempotency-Key`", body = ReplyOutcome),
             (status = 202, description = "Queued for a retry (`status: queued`)", body = ReplyAnswer),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
             (status = 408, description = "The body did not arrive in time (`request-timeout`)", body = ErrorAnswer),
             (status = 413, description = "The body is over 1 MiB (`payload-too-large`)", body = ErrorAnswer),
             (status = 422, description = "The reply cannot go: every reason (`window-closed`, `unknown-customer`, ...)",
                 body = Invalid),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn send_reply() {}
@@ -193,10 +190,7 @@ mod operations {
         params(FeedQuery, ChannelQuery),
         responses(
             (status = 200, description = "A page, possibly empty", body = FeedPage),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
         ))]
     fn events() {}
 
@@ -206,10 +200,7 @@ mod operations {
         params(ChannelQuery),
         responses(
             (status = 200, description = "The accounts", body = AccountList),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
         ))]
     fn list_accounts() {}
 
@@ -219,10 +210,7 @@ mod operations {
         params(ChannelQuery), request_body = SelectBody,
         responses(
             (status = 200, description = "The plan", body = SelectionChange),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn plan_selection() {}
@@ -233,12 +221,9 @@ mod operations {
         params(ChannelQuery), request_body = SelectBody,
         responses(
             (status = 200, description = "Applied", body = SelectionChange),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
             (status = 409, description = "It would drop accounts: nothing changed (`selection-drops-accounts`)",
                 body = SelectionRefused),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn select_accounts() {}
@@ -249,11 +234,8 @@ mod operations {
         params(("id" = String, Path, description = "The account's id"), ChannelQuery),
         responses(
             (status = 200, description = "Marked", body = RepresentativeAnswer),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
             (status = 404, response = NotFound),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn set_representative() {}
@@ -264,10 +246,7 @@ mod operations {
         params(("id" = String, Path, description = "Any account id: the channel has one representative"), ChannelQuery),
         responses(
             (status = 200, description = "Cleared (`representative: null`)", body = RepresentativeAnswer),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn clear_representative() {}
@@ -278,11 +257,8 @@ mod operations {
         params(("id" = String, Path, description = "The account's id"), ChannelQuery), request_body = FilterChange,
         responses(
             (status = 200, description = "The account's filters now", body = FiltersAnswer),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
             (status = 404, response = NotFound),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn set_filters() {}
@@ -293,11 +269,8 @@ mod operations {
         params(("id" = String, Path, description = "The account's id"), ChannelQuery),
         responses(
             (status = 200, description = "Refreshed", body = Refreshed),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
             (status = 404, response = NotFound),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn refresh_token() {}
@@ -310,10 +283,7 @@ mod operations {
         request_body(content = Option<HistoryBody>, description = "Optional: the one customer to read"),
         responses(
             (status = 202, description = "Started", body = BackfillProgress),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn start_history() {}
@@ -324,11 +294,8 @@ mod operations {
         params(("id" = String, Path, description = "The account's id"), ChannelQuery),
         responses(
             (status = 200, description = "The progress", body = BackfillProgress),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
             (status = 404, response = NotFound),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn history_progress() {}
@@ -339,10 +306,7 @@ mod operations {
         params(ChannelQuery),
         responses(
             (status = 200, description = "The channel's settings", body = SettingsAnswer),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn get_settings() {}
@@ -353,10 +317,7 @@ mod operations {
         params(ChannelQuery), request_body = ChannelSettings,
         responses(
             (status = 200, description = "The channel's settings now", body = SettingsAnswer),
-            (status = 400, response = Refused),
-            (status = 401, response = Unauthorized),
-            (status = 403, response = ForbiddenChannel),
-            (status = 500, response = Failed),
+            ChannelRefusals,
             (status = 503, response = Busy),
         ))]
     fn put_settings() {}

@@ -64,9 +64,11 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
     let database = Database::in_memory()?;
     let namespace = Namespace::new("instagram", "bench")?;
     let http = HttpClient::new(EgressPolicy::default());
+    // The host state of one call, on a fresh session: what every instance below starts from.
+    let call_state = || State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
     for (key, runtime) in [("instantiate_pooled_us", &pooled), ("instantiate_unpooled_us", &unpooled)] {
         let stat = measure_part(rounds, iters, 1e6, |_| {
-            let state = State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
+            let state = call_state();
             let started = Instant::now();
             let instance = runtime.instantiate(state).expect("instantiates");
             let spent = started.elapsed();
@@ -76,7 +78,7 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         put(&mut out, key, stat);
     }
     let stat = measure_part(rounds, iters, 1e6, |_| {
-        let state = State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
+        let state = call_state();
         let started = Instant::now();
         let store = pooled.instantiate_untyped(state).expect("instantiates");
         let spent = started.elapsed();
@@ -87,8 +89,7 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
     // The rest of a fresh instance's price: its teardown (the pool resets the slot's resident pages) and the per-call
     // host state (WASI context, limiter, clock) built before it.
     let stat = measure_part(rounds, iters, 1e6, |_| {
-        let state = State::new(database.begin(namespace.clone()).expect("a session"), http.clone(), &limits);
-        let instance = pooled.instantiate(state).expect("instantiates");
+        let instance = pooled.instantiate(call_state()).expect("instantiates");
         let started = Instant::now();
         drop(instance);
         started.elapsed()
@@ -107,8 +108,7 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
     // Native against the component, on the same payloads, each call doing the same fresh work (new ids).
     let options = TranslateOptions { app_secret: SECRET.into(), filters: None };
     let wire_options: wit_inbound::TranslateOptions = options.clone().mirror();
-    let (mut store, instance) =
-        pooled.instantiate(State::new(database.begin(namespace.clone())?, http.clone(), &limits))?;
+    let (mut store, instance) = pooled.instantiate(call_state())?;
     // The native core runs on a session of the same SQLite store the component's calls use.
     // (A database of its own: the in-memory one has a single connection, held by the component's session.)
     let native_database = Database::in_memory()?;

@@ -13,7 +13,7 @@ use messenger_core::events::InboxEvent;
 use messenger_core::expiry::Reason;
 use messenger_core::outbound::WindowSource;
 use utoipa::openapi::{Object, ObjectBuilder, Type};
-use utoipa::{ToResponse, ToSchema};
+use utoipa::{IntoResponses, ToResponse, ToSchema};
 
 /// Every refusal and failure: a stable `code` and a `message` for people.
 // Built by `answer::error`.
@@ -48,6 +48,20 @@ pub(super) struct Failed(ErrorAnswer);
 #[derive(ToResponse)]
 #[response(headers(("Retry-After" = u32, description = "Seconds to wait")))]
 pub(super) struct Busy(ErrorAnswer);
+
+/// The refusals every channel operation under `/api/*` may answer: bad input, no valid key, another channel's key,
+/// a failure; each a reference to the shared response above.
+#[derive(IntoResponses)]
+pub(super) enum ChannelRefusals {
+    #[response(status = 400)]
+    Refused(#[ref_response] Refused),
+    #[response(status = 401)]
+    Unauthorized(#[ref_response] Unauthorized),
+    #[response(status = 403)]
+    ForbiddenChannel(#[ref_response] ForbiddenChannel),
+    #[response(status = 500)]
+    Failed(#[ref_response] Failed),
+}
 
 /// The channel's accounts.
 // Built by `accounts::list`.
