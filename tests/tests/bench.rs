@@ -29,6 +29,7 @@ fn the_quick_bench_reports_every_design_figure() {
         "outbound_split_us",
         "validate_card10_us",
         "instance_memory_bytes",
+        "instance_memory_grows_batch",
         "serve_rps",
         "serve_p99_ms",
         "bare_rps",

@@ -62,10 +62,14 @@ impl Default for Limits {
     }
 }
 
-/// StoreLimits, plus the largest linear memory the guest reached (for the benchmark's memory figure).
+/// StoreLimits, plus the largest linear memory the guest reached and how often it grew (the benchmark's memory
+/// figures).
 pub struct Limiter {
     limits: StoreLimits,
     pub peak_memory_bytes: usize,
+    /// Growths past the initial memory: each costs an `mprotect`, and the slot's shrink back another at the next
+    /// instantiation.
+    pub memory_grows: usize,
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
@@ -73,6 +77,8 @@ impl wasmtime::ResourceLimiter for Limiter {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
         if allowed {
             self.peak_memory_bytes = self.peak_memory_bytes.max(desired);
+            // The instantiation asks for the initial memory (from 0); only later asks are the guest's `memory.grow`.
+            self.memory_grows += usize::from(current > 0);
         }
         Ok(allowed)
     }
@@ -96,7 +102,7 @@ impl wasmtime::ResourceLimiter for Limiter {
 
 impl Limits {
     pub fn limiter(&self) -> Limiter {
-        Limiter { limits: self.store_limits(), peak_memory_bytes: 0 }
+        Limiter { limits: self.store_limits(), peak_memory_bytes: 0, memory_grows: 0 }
     }
 
     pub fn store_limits(&self) -> StoreLimits {

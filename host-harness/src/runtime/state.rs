@@ -39,6 +39,11 @@ impl State {
         self.limiter.peak_memory_bytes
     }
 
+    /// How often the guest grew its memory past the initial size in this store.
+    pub fn memory_grows(&self) -> usize {
+        self.limiter.memory_grows
+    }
+
     /// How many `storage` calls the guest made in this store.
     pub fn storage_crossings(&self) -> usize {
         self.storage_crossings

@@ -84,27 +84,16 @@ fn borrowed(entries: &[wit::Entry]) -> (usize, Vec<Entry<'_>>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::bindings::inbound;
-    use super::super::{Runtime, State};
-    use crate::egress::{EgressPolicy, HttpClient};
+    use super::super::Runtime;
+    use super::super::tests::translate_fresh;
     use crate::runtime::limits::Limits;
-    use crate::store::{Database, Namespace};
-    use crate::tools::bench::{SECRET, payload};
+    use crate::store::Database;
 
-    /// Translates `delivery` on a fresh instance: how many events, and how many times it called `storage`.
+    /// Translates bench's 10-message payload `n` on a fresh instance: how many events, and how many times it called
+    /// `storage`.
     fn crossings(runtime: &Runtime, database: &Database, n: usize) -> (usize, usize) {
-        let namespace = Namespace::new("instagram", "crossings").unwrap();
-        let state =
-            State::new(database.begin(namespace).unwrap(), HttpClient::new(EgressPolicy::default()), runtime.limits());
-        let (mut store, plugin) = runtime.instantiate(state).unwrap();
-        let (headers, body) = payload("batch", n);
-        let delivery = inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
-        let options = inbound::TranslateOptions { app_secret: SECRET.into(), filters: None };
-        let events = plugin.helpdesk_messenger_connector_inbound().call_translate(&mut store, &delivery, &options);
-        let events = events.unwrap().unwrap();
-        let crossings = store.data().storage_crossings();
-        store.into_data().into_session().commit().unwrap();
-        (events.len(), crossings)
+        let (events, state) = translate_fresh(runtime, database, "batch", n);
+        (events, state.storage_crossings())
     }
 
     #[test]

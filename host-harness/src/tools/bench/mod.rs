@@ -232,6 +232,9 @@ pub fn run(quick: bool, with_serve: bool, postgres: Option<&str>) -> Result<Map<
         .call_translate(&mut store, &wit_inbound::Delivery { headers, body, received_at: 0 }, &wire_options)?
         .ok();
     out.insert("instance_memory_bytes".into(), json!(store.data().peak_memory_bytes()));
+    // A count: how often that delivery grew the guest's memory past its initial size (an `mprotect` each, and another
+    // to shrink the slot back at the next instantiation).
+    out.insert("instance_memory_grows_batch".into(), json!(store.data().memory_grows()));
     // A count, not a time: how often the 10-item delivery above crossed into `storage`.
     out.insert("storage_crossings_batch".into(), json!(store.data().storage_crossings()));
 
