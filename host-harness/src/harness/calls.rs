@@ -19,9 +19,7 @@ impl Harness {
     /// Translates one webhook delivery into inbox events (`inbound.translate`).
     pub fn translate(&self, delivery: &Delivery, options: &TranslateOptions) -> Result<Vec<InboxEvent>, CallError> {
         let (delivery, options) = (delivery.clone().mirror(), options.clone().mirror());
-        let events = self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_inbound().call_translate(store, &delivery, &options)
-        })?;
+        let events = self.call(|store, plugin| plugin.inbound(store)?.call_translate(store, &delivery, &options))?;
         Ok(events.mirror())
     }
 
@@ -42,7 +40,7 @@ impl Harness {
         self.call_then(
             crate::store::Writes::Buffered,
             |store, plugin| {
-                let events = plugin.helpdesk_messenger_connector_inbound().call_translate(store, &wire, &options)?;
+                let events = plugin.inbound(store)?.call_translate(store, &wire, &options)?;
                 Ok(events.map(Mirror::<Vec<InboxEvent>>::mirror))
             },
             record,
@@ -52,60 +50,50 @@ impl Harness {
     /// Answers Meta's subscription handshake (`inbound.verify-subscription`).
     pub fn verify_subscription(&self, request: &Handshake, expected_token: &str) -> Result<String, CallError> {
         let request = request.clone().mirror();
-        self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_inbound().call_verify_subscription(store, &request, expected_token)
-        })
+        self.call(|store, plugin| plugin.inbound(store)?.call_verify_subscription(store, &request, expected_token))
     }
 
     /// The stored filters of an account (`inbound.get-filters`).
     pub fn filters(&self, account_id: &str) -> Result<Filters, CallError> {
-        let filters = self
-            .call(|store, plugin| plugin.helpdesk_messenger_connector_inbound().call_get_filters(store, account_id))?;
+        let filters = self.call(|store, plugin| plugin.inbound(store)?.call_get_filters(store, account_id))?;
         Ok(filters.mirror())
     }
 
     /// Stores the filters of an account (`inbound.set-filters`).
     pub fn set_filters(&self, account_id: &str, filters: Filters) -> Result<(), CallError> {
-        self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_inbound().call_set_filters(store, account_id, filters.mirror())
-        })
+        self.call(|store, plugin| plugin.inbound(store)?.call_set_filters(store, account_id, filters.mirror()))
     }
 
     /// Validates a reply into a send plan (`outbound.validate`); every problem at once when invalid.
     pub fn validate_reply(&self, reply: &Reply) -> Result<SendPlan, CallError> {
         let reply = reply.clone().mirror();
-        let plan =
-            self.call(|store, plugin| plugin.helpdesk_messenger_connector_outbound().call_validate(store, &reply))?;
+        let plan = self.call(|store, plugin| plugin.outbound(store)?.call_validate(store, &reply))?;
         Ok(plan.mirror())
     }
 
     /// Sends a validated plan once (`outbound.send`); `send_with_retries` sends with retries.
     pub fn send_plan(&self, plan: &SendPlan, now: u64) -> Result<Vec<DeliveryStatus>, CallError> {
         let plan = plan.clone().mirror();
-        let statuses = self.call_write_through(|store, plugin| {
-            plugin.helpdesk_messenger_connector_outbound().call_send(store, &plan, now)
-        })?;
+        let statuses = self.call_write_through(|store, plugin| plugin.outbound(store)?.call_send(store, &plan, now))?;
         Ok(statuses.mirror())
     }
 
     /// Evaluates an account link (`expiry.evaluate`).
     pub fn evaluate_link(&self, link: &Link) -> Result<Decision, CallError> {
         let link = link.clone().mirror();
-        let decision =
-            self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_evaluate(store, &link))?;
+        let decision = self.call(|store, plugin| plugin.expiry(store)?.call_evaluate(store, &link))?;
         Ok(decision.mirror())
     }
 
     /// Refreshes an account's token (`expiry.refresh`); its new expiry.
     pub fn refresh_token(&self, account_id: &str, now: u64) -> Result<u64, CallError> {
-        self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_refresh(store, account_id, now))
+        self.call(|store, plugin| plugin.expiry(store)?.call_refresh(store, account_id, now))
     }
 
     /// Links the accounts an authorization code gives (`expiry.link-accounts`).
     pub fn link_accounts(&self, request: &LinkRequest) -> Result<Vec<LinkedAccount>, CallError> {
         let request = request.clone().mirror();
-        let linked = self
-            .call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_link_accounts(store, &request))?;
+        let linked = self.call(|store, plugin| plugin.expiry(store)?.call_link_accounts(store, &request))?;
         Ok(linked.mirror())
     }
 
@@ -120,7 +108,7 @@ impl Harness {
         let routed = self.call_then(
             Writes::Buffered,
             |store, plugin| {
-                let exports = plugin.helpdesk_messenger_connector_expiry();
+                let exports = plugin.expiry(store)?;
                 let change = if apply {
                     exports.call_apply_selection(store, selected)
                 } else {
@@ -148,15 +136,12 @@ impl Harness {
 
     /// Marks (or clears) the channel's representative account (`expiry.set-representative`).
     pub fn set_representative(&self, account_id: Option<&str>) -> Result<(), CallError> {
-        self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_expiry().call_set_representative(store, account_id)
-        })
+        self.call(|store, plugin| plugin.expiry(store)?.call_set_representative(store, account_id))
     }
 
     /// The channel's linked accounts (`expiry.list-accounts`).
     pub fn list_accounts(&self) -> Result<Vec<AccountInfo>, CallError> {
-        let accounts =
-            self.call(|store, plugin| plugin.helpdesk_messenger_connector_expiry().call_list_accounts(store))?;
+        let accounts = self.call(|store, plugin| plugin.expiry(store)?.call_list_accounts(store))?;
         Ok(accounts.mirror())
     }
 
@@ -168,7 +153,7 @@ impl Harness {
         now: u64,
     ) -> Result<ProfileSetting, CallError> {
         let setting = self.call_write_through(|store, plugin| {
-            plugin.helpdesk_messenger_connector_messenger_profile().call_get(store, account_id, field.mirror(), now)
+            plugin.messenger_profile(store)?.call_get(store, account_id, field.mirror(), now)
         })?;
         Ok(setting.mirror())
     }
@@ -179,14 +164,14 @@ impl Harness {
         let setting = setting.clone().mirror();
         // As a send: a link Graph found broken stays recorded though the call fails.
         self.call_write_through(|store, plugin| {
-            plugin.helpdesk_messenger_connector_messenger_profile().call_set(store, account_id, &setting, now)
+            plugin.messenger_profile(store)?.call_set(store, account_id, &setting, now)
         })
     }
 
     /// Removes an account's ice breakers or persistent menu (`messenger-profile.delete`).
     pub fn delete_profile_setting(&self, account_id: &str, field: ProfileField, now: u64) -> Result<(), CallError> {
         self.call_write_through(|store, plugin| {
-            plugin.helpdesk_messenger_connector_messenger_profile().call_delete(store, account_id, field.mirror(), now)
+            plugin.messenger_profile(store)?.call_delete(store, account_id, field.mirror(), now)
         })
     }
 }

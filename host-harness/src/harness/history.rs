@@ -21,20 +21,14 @@ impl Harness {
     ) -> Result<BackfillProgress, CallError> {
         let customer = customer_id.map(str::to_owned);
         let progress = self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_history().call_start_backfill(
-                store,
-                account_id,
-                customer.as_deref(),
-                now,
-            )
+            plugin.history(store)?.call_start_backfill(store, account_id, customer.as_deref(), now)
         })?;
         Ok(progress.mirror())
     }
 
     /// The account's backfill progress, if one was started (`history.get-backfill`).
     pub fn backfill_progress(&self, account_id: &str) -> Result<Option<BackfillProgress>, CallError> {
-        let progress = self
-            .call(|store, plugin| plugin.helpdesk_messenger_connector_history().call_get_backfill(store, account_id))?;
+        let progress = self.call(|store, plugin| plugin.history(store)?.call_get_backfill(store, account_id))?;
         Ok(progress.mirror())
     }
 
@@ -44,7 +38,7 @@ impl Harness {
         self.call_then(
             Writes::Buffered,
             |store, plugin| {
-                let batch = plugin.helpdesk_messenger_connector_history().call_backfill_step(store, account_id, now)?;
+                let batch = plugin.history(store)?.call_backfill_step(store, account_id, now)?;
                 Ok(batch.map(Mirror::<BackfillBatch>::mirror))
             },
             super::in_session(|session, batch: &BackfillBatch| journal::record_backfill(session, &batch.events)),
@@ -69,9 +63,7 @@ impl Harness {
 
     /// Checks the account's token with Graph (`linking.probe-token`); a break it finds is recorded, and returned.
     pub fn probe_token(&self, account_id: &str, now: u64) -> Result<Option<GraphError>, CallError> {
-        let found = self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_linking().call_probe_token(store, account_id, now)
-        })?;
+        let found = self.call(|store, plugin| plugin.linking(store)?.call_probe_token(store, account_id, now))?;
         Ok(found.mirror())
     }
 }

@@ -9,22 +9,20 @@ impl Harness {
     /// Subscribes a linked account to the webhook fields and stores how it went (`linking.subscribe-webhooks`).
     /// Meta's refusal comes back as the outcome's `error`, stored, never as an `Err`.
     pub fn subscribe_webhooks(&self, account_id: &str, now: u64) -> Result<Subscription, CallError> {
-        let subscription = self.call(|store, plugin| {
-            plugin.helpdesk_messenger_connector_linking().call_subscribe_webhooks(store, account_id, now)
-        })?;
+        let subscription =
+            self.call(|store, plugin| plugin.linking(store)?.call_subscribe_webhooks(store, account_id, now))?;
         Ok(subscription.mirror())
     }
 
     /// The stored subscription outcomes of the channel's accounts (`linking.list-subscriptions`).
     pub fn subscriptions(&self) -> Result<Vec<Subscription>, CallError> {
-        let stored =
-            self.call(|store, plugin| plugin.helpdesk_messenger_connector_linking().call_list_subscriptions(store))?;
+        let stored = self.call(|store, plugin| plugin.linking(store)?.call_list_subscriptions(store))?;
         Ok(stored.mirror())
     }
 
     /// Marks broken the links the person authorized (`linking.deauthorize`); the accounts marked.
     pub fn deauthorize(&self, person_id: &str, now: u64) -> Result<Vec<String>, CallError> {
-        self.call(|store, plugin| plugin.helpdesk_messenger_connector_linking().call_deauthorize(store, person_id, now))
+        self.call(|store, plugin| plugin.linking(store)?.call_deauthorize(store, person_id, now))
     }
 
     /// Forgets every account the person authorized (`linking.forget-person`), and in the same transaction erases
@@ -32,7 +30,7 @@ impl Harness {
     pub fn forget_person(&self, person_id: &str) -> Result<Vec<String>, CallError> {
         self.call_then(
             Writes::Buffered,
-            |store, plugin| plugin.helpdesk_messenger_connector_linking().call_forget_person(store, person_id),
+            |store, plugin| plugin.linking(store)?.call_forget_person(store, person_id),
             super::in_session(|session, accounts: &Vec<String>| {
                 accounts.iter().try_for_each(|account| forget::forget_account(session, account))
             }),

@@ -12,7 +12,8 @@ pub use accounts::{AccountOverview, FilterChange, FilterFields, Selection, link_
 pub use retry::{Outcome, RetryPolicy, first_failure};
 
 use crate::egress::{EgressPolicy, HttpClient};
-use crate::runtime::bindings::{MessengerConnector, types};
+use crate::runtime::Exports;
+use crate::runtime::bindings::types;
 use crate::runtime::limits::{DEADLINE_EXCEEDED, Limits};
 use crate::runtime::{Runtime, State};
 use crate::store::journal::DeliveryRecord;
@@ -138,7 +139,7 @@ impl Harness {
     /// Runs one export on a fresh instance, its writes committed together when it answers `ok`.
     fn call<R, E: Refusal>(
         &self,
-        export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        export: impl Fn(&mut Store<State>, &Exports) -> wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
         self.call_then(Writes::Buffered, export, Nothing)
     }
@@ -147,7 +148,7 @@ impl Harness {
     /// is written through at once (see store::session), and kept though the call fails.
     fn call_write_through<R, E: Refusal>(
         &self,
-        export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        export: impl Fn(&mut Store<State>, &Exports) -> wasmtime::Result<Result<R, E>>,
     ) -> Result<R, CallError> {
         self.call_then(Writes::WriteThrough, export, Nothing)
     }
@@ -159,7 +160,7 @@ impl Harness {
     fn call_then<R, E: Refusal>(
         &self,
         writes: Writes,
-        export: impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        export: impl Fn(&mut Store<State>, &Exports) -> wasmtime::Result<Result<R, E>>,
         before_commit: impl BeforeCommit<R>,
     ) -> Result<R, CallError> {
         retried(writes, || self.call_once(writes, &export, &before_commit))
@@ -168,7 +169,7 @@ impl Harness {
     fn call_once<R, E: Refusal>(
         &self,
         writes: Writes,
-        export: &impl Fn(&mut Store<State>, &MessengerConnector) -> wasmtime::Result<Result<R, E>>,
+        export: &impl Fn(&mut Store<State>, &Exports) -> wasmtime::Result<Result<R, E>>,
         before_commit: &impl BeforeCommit<R>,
     ) -> Result<R, CallError> {
         let session = self.database.begin_call(self.namespace.clone(), writes);

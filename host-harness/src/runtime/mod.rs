@@ -4,19 +4,22 @@
 
 pub(crate) mod bindings;
 mod cache;
+mod exports;
 mod http;
 pub mod limits;
 mod state;
 mod storage;
 
 pub(crate) use cache::default_cache_dir;
+pub use exports::Exports;
 pub(crate) use state::State;
 
 use anyhow::Result;
-use bindings::{MessengerConnector, MessengerConnectorPre};
+use bindings::MessengerConnector;
+use exports::ExportIndices;
 use limits::{EpochTicker, Limits};
 use std::path::Path;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
 
 /// How many instances may be alive at once (pool slots).
@@ -34,7 +37,8 @@ pub const KEEP_RESIDENT_TABLE: usize = 4 << 10;
 /// The compiled component, ready to instantiate.
 pub struct Runtime {
     engine: Engine,
-    pre: MessengerConnectorPre<State>,
+    pre: InstancePre<State>,
+    exports: ExportIndices,
     limits: Limits,
     _ticker: EpochTicker,
 }
@@ -57,9 +61,10 @@ impl Runtime {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         MessengerConnector::add_to_linker::<State, HasSelf<State>>(&mut linker, |state| state)?;
-        let pre = MessengerConnectorPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = ExportIndices::new(&pre)?;
         let ticker = EpochTicker::start(&engine);
-        Ok(Self { engine, pre, limits, _ticker: ticker })
+        Ok(Self { engine, pre, exports, limits, _ticker: ticker })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -70,19 +75,12 @@ impl Runtime {
         &self.limits
     }
 
-    /// A store for one call, with its limits and deadline armed, and a fresh instance in it.
-    pub fn instantiate(&self, state: State) -> Result<(Store<State>, MessengerConnector)> {
+    /// A store for one call, with its limits and deadline armed, and a fresh instance in it, whose exports are
+    /// type-checked as the call uses them.
+    pub fn instantiate(&self, state: State) -> Result<(Store<State>, Exports<'_>)> {
         let mut store = self.store(state);
         let instance = self.pre.instantiate(&mut store)?;
-        Ok((store, instance))
-    }
-
-    /// As `instantiate`, without the bindings' lookup and type check of every export (which `instantiate` repeats
-    /// per instance): the benchmark's split of what instantiation costs.
-    pub(crate) fn instantiate_untyped(&self, state: State) -> Result<Store<State>> {
-        let mut store = self.store(state);
-        self.pre.instance_pre().instantiate(&mut store)?;
-        Ok(store)
+        Ok((store, Exports::new(instance, &self.exports)))
     }
 
     /// A store with the call's limits and deadline armed.
@@ -156,7 +154,7 @@ mod tests {
         let (headers, body) = payload(kind, n);
         let delivery = inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
         let options = inbound::TranslateOptions { app_secret: SECRET.into(), filters: None };
-        let events = plugin.helpdesk_messenger_connector_inbound().call_translate(&mut store, &delivery, &options);
+        let events = plugin.inbound(&mut store).unwrap().call_translate(&mut store, &delivery, &options);
         let events = events.unwrap().unwrap();
         let mut state = store.into_data();
         state.take_session().commit().unwrap();

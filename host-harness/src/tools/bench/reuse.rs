@@ -5,7 +5,7 @@
 
 use crate::egress::{EgressPolicy, HttpClient};
 use crate::harness::PLUGIN_NAME;
-use crate::runtime::bindings::MessengerConnector;
+use crate::runtime::bindings::inbound;
 use crate::runtime::limits::Limits;
 use crate::runtime::{Runtime, State};
 use crate::store::{Database, Namespace, Writes};
@@ -18,7 +18,8 @@ use wasmtime::Store;
 /// One instance kept for every delivery, on a runtime and limits of its own (the harness's defaults).
 pub struct ReusedInstance {
     store: Store<State>,
-    instance: MessengerConnector,
+    /// The kept instance's inbound functions, looked up and type-checked once.
+    inbound: inbound::Guest,
     database: Database,
     namespace: Namespace,
     limits: Limits,
@@ -32,8 +33,9 @@ impl ReusedInstance {
         let namespace = Namespace::new(PLUGIN_NAME, channel)?;
         let session = database.begin_call(namespace.clone(), Writes::Buffered);
         let state = State::new(session, HttpClient::new(EgressPolicy::default()), &limits);
-        let (store, instance) = runtime.instantiate(state)?;
-        Ok(Self { store, instance, database, namespace, limits, _runtime: runtime })
+        let (mut store, exports) = runtime.instantiate(state)?;
+        let inbound = exports.inbound(&mut store)?;
+        Ok(Self { store, inbound, database, namespace, limits, _runtime: runtime })
     }
 
     /// What `Harness::translate` does (the same conversions, a buffered session, its commit), on the kept instance.
@@ -41,8 +43,7 @@ impl ReusedInstance {
         let (delivery, options) = (delivery.clone().mirror(), options.clone().mirror());
         let session = self.database.begin_call(self.namespace.clone(), Writes::Buffered);
         self.store.data_mut().renew(session, &self.limits);
-        let outcome =
-            self.instance.helpdesk_messenger_connector_inbound().call_translate(&mut self.store, &delivery, &options);
+        let outcome = self.inbound.call_translate(&mut self.store, &delivery, &options);
         let session = self.store.data_mut().take_session();
         match outcome.map_err(anyhow::Error::from)? {
             Ok(events) => {
