@@ -84,10 +84,44 @@ fn borrowed(entries: &[wit::Entry]) -> (usize, Vec<Entry<'_>>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Runtime;
-    use super::super::tests::translate_fresh;
+    use super::super::bindings::inbound;
+    use super::super::{KEEP_RESIDENT_MEMORY, Runtime, State};
+    use crate::egress::{EgressPolicy, HttpClient};
     use crate::runtime::limits::Limits;
-    use crate::store::Database;
+    use crate::store::{Database, Namespace};
+    use crate::tools::bench::{SECRET, payload};
+
+    /// Translates bench's payload `kind` number `n` on a fresh instance and commits: how many events, and the call's
+    /// state.
+    fn translate_fresh(runtime: &Runtime, database: &Database, kind: &str, n: usize) -> (usize, State) {
+        let namespace = Namespace::new("instagram", "fresh").unwrap();
+        let state =
+            State::new(database.begin(namespace).unwrap(), HttpClient::new(EgressPolicy::default()), runtime.limits());
+        let (mut store, plugin) = runtime.instantiate(state).unwrap();
+        let (headers, body) = payload(kind, n);
+        let delivery = inbound::Delivery { headers, body, received_at: 1_794_477_600_000 };
+        let options = inbound::TranslateOptions { app_secret: SECRET.into(), filters: None };
+        let events = plugin.inbound(&mut store).unwrap().call_translate(&mut store, &delivery, &options);
+        let events = events.unwrap().unwrap();
+        let mut state = store.into_data();
+        state.take_session().commit().unwrap();
+        (events.len(), state)
+    }
+
+    /// A delivery runs in the memory the instance starts with, so its slot is never made larger (an `mprotect`) on
+    /// the call and smaller (another) at the next instantiation: the component's initial memory (`plugin/build.rs`)
+    /// is the measured peak, which is also what the pool keeps resident.
+    #[test]
+    fn a_delivery_fits_the_initial_memory_the_pool_keeps_resident() {
+        let runtime = Runtime::new(crate::PLUGIN_WASM, Limits::default(), None).unwrap();
+        let database = Database::in_memory().unwrap();
+        for (n, kind) in ["text", "batch", "korean", "comment"].into_iter().enumerate() {
+            let (events, state) = translate_fresh(&runtime, &database, kind, n);
+            assert!(events > 0, "{kind}");
+            assert_eq!(state.memory_grows(), 0, "a {kind} delivery grew the memory to {}", state.peak_memory_bytes());
+            assert!(state.peak_memory_bytes() <= KEEP_RESIDENT_MEMORY, "{kind}: {}", state.peak_memory_bytes());
+        }
+    }
 
     /// Translates bench's 10-message payload `n` on a fresh instance: how many events, and how many times it called
     /// `storage`.
