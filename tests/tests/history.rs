@@ -197,6 +197,9 @@ fn the_api_starts_a_backfill_in_the_background_and_shows_its_progress() {
     assert_eq!((status, bad["error"]["code"].as_str()), (413, Some("payload-too-large")), "{bad}");
     let (status, started) = api_call(server.addr, "POST", &path, &[AUTH], b"");
     assert_eq!((status, started["state"].as_str()), (202, Some("running")), "{started}");
+    // A restart at once: the account's loop (if still running) serves it, and the end is the same.
+    let (status, restarted) = api_call(server.addr, "POST", &path, &[AUTH], b"");
+    assert_eq!((status, restarted["state"].as_str()), (202, Some("running")), "{restarted}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let progress = loop {
         let (_, progress) = api_call(server.addr, "GET", &path, &[AUTH], b"");

@@ -27,6 +27,8 @@ pub(super) struct App {
     pub metrics: Metrics,
     /// The console's signer, pages and linking settings.
     pub console: super::console::state::Console,
+    /// The accounts whose history backfill runs on this node: one loop each.
+    backfills: Arc<super::backfill::Running>,
 }
 
 impl App {
@@ -53,6 +55,7 @@ impl App {
             forwarder,
             metrics: Metrics::new(),
             console,
+            backfills: Arc::default(),
         }
     }
 
@@ -91,6 +94,21 @@ impl App {
             owners: Some(own.owners.clone().unwrap_or_else(|| self.config.owners.clone())),
             language: own.language.clone().or_else(|| self.config.language.clone()),
         }
+    }
+
+    /// Brings in the accounts' history in the background, at the configured pace (`start`: from the beginning, for
+    /// newly linked accounts; else as `start_backfill` left it), each account's loop at most once on this node.
+    pub fn backfill_in_background(self: &Arc<Self>, harness: Arc<Harness>, accounts: Vec<String>, start: bool) {
+        let app = Arc::clone(self);
+        let wake = move || app.events_committed();
+        super::backfill::run_in_background(
+            self.backfills.clone(),
+            harness,
+            accounts,
+            start,
+            self.config.history_pace,
+            wake,
+        );
     }
 
     /// Wakes whoever waits for new events (the feed's long polls).

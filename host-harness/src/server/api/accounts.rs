@@ -45,8 +45,7 @@ pub(super) async fn select(
     let selecting = harness.clone();
     match blocking(move || selecting.select_confirmed(&request.accounts, request.confirm_drop)).await {
         Ok(Selection::Applied(change)) => {
-            let (pace, added) = (app.config.history_pace, change.added.clone());
-            crate::server::backfill::run_in_background(harness, added, true, pace, move || app.events_committed());
+            app.backfill_in_background(harness, change.added.clone(), true);
             Json(change).into_response()
         }
         Ok(Selection::Refused(plan)) => (StatusCode::CONFLICT, Json(Selection::refusal(&plan))).into_response(),

@@ -4,7 +4,6 @@
 use super::App;
 use super::{OptionalJsonBody, Scoped, blocking, error};
 use crate::clock::now_ms;
-use crate::server::backfill;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,11 +32,9 @@ pub(super) async fn start(
         let (harness, account) = (harness.clone(), account.clone());
         blocking(move || harness.start_backfill(&account, request.customer_id.as_deref(), now_ms())).await
     };
-    let pace = app.config.history_pace;
     match started {
         Ok(progress) => {
-            let wake = move || app.events_committed();
-            backfill::run_in_background(harness, vec![account], false, pace, wake);
+            app.backfill_in_background(harness, vec![account], false);
             (StatusCode::ACCEPTED, Json(progress)).into_response()
         }
         Err(refusal) => refusal,

@@ -72,9 +72,7 @@ pub(super) async fn save(visit: Visit, Extension(person): Extension<Person>, bod
         Ok(Ok(Saved::Applied(added))) => {
             tracing::info!(key = %person.caller.name, accounts = selected.len(), "a selection saved from the console");
             // Agents expect a newly linked account's recent conversations at once: brought in in the background.
-            let (pace, waker) = (app.config.history_pace, app.clone());
-            let wake = move || waker.events_committed();
-            super::super::backfill::run_in_background(scoped.harness.clone(), added, true, pace, wake);
+            app.backfill_in_background(scoped.harness.clone(), added, true);
             let records = Records::new(app.harness.database(), "pick");
             let _ = tokio::task::spawn_blocking(move || records.remove(&pick)).await;
             Redirect::to(&format!("/?saved=1{}", super::channel_param(&scoped, app, "&"))).into_response()
