@@ -78,7 +78,9 @@ fn run_while_claimed(
         let ran = run();
         running.release(key);
         let state = ran?.state;
-        if !(still_running() && running.claim(key)) {
+        // A run that stopped while still running hit its step cap: stop here, as before.
+        // A run that stopped while still running hit its step cap: stop here, as before.
+        if state == BackfillState::Running || !(still_running() && running.claim(key)) {
             return Ok(state);
         }
     }
@@ -139,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn a_restart_another_loop_took_is_left_to_it_and_a_failure_stops_the_loop() {
+    fn a_restart_another_loop_took_is_left_to_it_and_a_capped_or_failed_run_stops_the_loop() {
         let running = Running::default();
         assert!(running.claim(&key()));
         let runs = Cell::new(0);
@@ -156,6 +158,16 @@ mod tests {
         assert_eq!(run_while_claimed(&running, &key(), once, other).unwrap(), BackfillState::Done);
         assert_eq!(runs.get(), 1, "the other loop runs it");
         running.release(&key());
+
+        assert!(running.claim(&key()));
+        let runs = Cell::new(0);
+        let capped = || {
+            runs.set(runs.get() + 1);
+            assert_eq!(runs.get(), 1, "a run that hit its step cap ran again");
+            Ok(progress(BackfillState::Running))
+        };
+        assert_eq!(run_while_claimed(&running, &key(), capped, || true).unwrap(), BackfillState::Running);
+        assert_eq!(runs.get(), 1, "a run that hit its step cap is not run again");
 
         assert!(running.claim(&key()));
         let failing = || Err(CallError::Host(anyhow::anyhow!("Graph is down")));
